@@ -1,0 +1,60 @@
+#include "crypto/secret.h"
+
+#include <gtest/gtest.h>
+
+#include <ostream>
+#include <sstream>
+
+namespace pgbr::crypto {
+namespace {
+
+// A Secret must not be printable: this is checked at compile time.
+template <typename T>
+concept Streamable = requires(std::ostream& out, const T& value) { out << value; };
+static_assert(!Streamable<Secret>, "Secret must not be printable");
+static_assert(!std::is_copy_constructible_v<Secret>, "Secret must not be copyable");
+
+TEST(Secret, HoldsBytes) {
+  Secret secret("pgbr-Test-Passphrase-42");
+  EXPECT_EQ(secret.size(), 23u);
+  EXPECT_EQ(secret.reveal(), "pgbr-Test-Passphrase-42");
+  EXPECT_EQ(asText(secret.bytes()), "pgbr-Test-Passphrase-42");
+}
+
+TEST(Secret, AdoptWipesTheSource) {
+  std::string source = "a passphrase long enough to live on the heap, not in SSO";
+  const char* heap = source.data();
+  const std::size_t size = source.size();
+  Secret secret = Secret::adopt(source);
+  EXPECT_TRUE(source.empty());
+  for (std::size_t i = 0; i < size; i++) EXPECT_EQ(heap[i], '\0') << "byte " << i << " not wiped";
+  EXPECT_EQ(secret.reveal(), "a passphrase long enough to live on the heap, not in SSO");
+}
+
+TEST(Secret, MoveLeavesSourceEmpty) {
+  Secret a("first secret value");
+  Secret b(std::move(a));
+  EXPECT_TRUE(a.empty());  // NOLINT(bugprone-use-after-move): moved-from state is specified
+  EXPECT_EQ(b.reveal(), "first secret value");
+  Secret c("other");
+  c = std::move(b);
+  EXPECT_EQ(c.reveal(), "first secret value");
+}
+
+TEST(Secret, ComparesInConstantTime) {
+  EXPECT_TRUE(Secret("abc") == Secret("abc"));
+  EXPECT_FALSE(Secret("abc") == Secret("abd"));
+  EXPECT_FALSE(Secret("abc") == Secret("abcd"));
+}
+
+TEST(Secret, WipeZeroesBuffers) {
+  std::string text = "sensitive";
+  Secret::wipe(text);
+  EXPECT_TRUE(text.empty());
+  unsigned char raw[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  Secret::wipe(raw, sizeof(raw));
+  for (unsigned char c : raw) EXPECT_EQ(c, 0);
+}
+
+}  // namespace
+}  // namespace pgbr::crypto

@@ -1,0 +1,261 @@
+// pgbrfs: mounts a decrypted, read-write view of a pgBackRest repository.
+//   pgbrfs [options] BACKING_DIR MOUNTPOINT
+// Parses the command line (libfuse's options plus ours), finds the passphrase, checks the repository with it,
+// then mounts and serves until unmounted. Exit statuses: fs/exit_codes.h (documented in pgbrfs(8)).
+#include <fuse.h>
+#include <fuse_lowlevel.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "backup/posix_storage.h"
+#include "fs/exit_codes.h"
+#include "fs/fuse_bridge.h"
+#include "fs/log.h"
+#include "fs/mount_check.h"
+#include "fs/passphrase_source.h"
+#include "fs/pgbrfs.h"
+
+namespace pgbr::fs {
+namespace {
+
+constexpr const char* kUsage = R"(usage: pgbrfs [options] BACKING_DIR MOUNTPOINT
+
+Mounts a decrypted, read-write view of the pgBackRest repository in BACKING_DIR at MOUNTPOINT.
+
+pgbrfs options (-o NAME=VALUE):
+    -o config=FILE         pgBackRest configuration file (default /etc/pgbackrest/pgbackrest.conf)
+    -o stanza=NAME         stanza section to read repo1-cipher-* from
+    -o passfile=FILE       read the repository passphrase from the first line of FILE
+    -o extpass=COMMAND     read the repository passphrase from COMMAND's output
+    -o cipher-type=TYPE    aes-256-cbc or none (default: from the configuration)
+    -o log-level=LEVEL     error, warn, info (default), detail or debug
+    -o no-writeback        disable the kernel's writeback cache
+The passphrase is never accepted on the command line. Sources, in order: passfile, extpass, systemd credential
+pgbrfs-cipher-pass, PGBACKREST_REPO1_CIPHER_PASS, the configuration file, a prompt on a terminal.
+
+Exit status: 0 ok, 1 usage, 10 backing dir, 11 mountpoint, 12 wrong passphrase, 13 no passphrase for an encrypted
+repository, 14 passphrase for an unencrypted repository, 15 passphrase source failed, 16 damaged info file,
+17 FUSE mount failed. See pgbrfs(8).
+)";
+
+struct Options {
+  char* config = nullptr;
+  char* stanza = nullptr;
+  char* passfile = nullptr;
+  char* extpass = nullptr;
+  char* cipherType = nullptr;
+  char* logLevel = nullptr;
+  int noWriteback = 0;
+  int showHelp = 0;
+  int showVersion = 0;
+  std::optional<std::string> backingDir;
+  std::string refusedOption;
+};
+
+enum Key { kKeyHelp, kKeyVersion, kKeyRefuse };
+
+#define PGBRFS_OPT(t, p) {t, offsetof(Options, p), 1}
+const fuse_opt kOptions[] = {
+    PGBRFS_OPT("config=%s", config),
+    PGBRFS_OPT("stanza=%s", stanza),
+    PGBRFS_OPT("passfile=%s", passfile),
+    PGBRFS_OPT("extpass=%s", extpass),
+    PGBRFS_OPT("cipher-type=%s", cipherType),
+    PGBRFS_OPT("log-level=%s", logLevel),
+    PGBRFS_OPT("no-writeback", noWriteback),
+    FUSE_OPT_KEY("-h", kKeyHelp),
+    FUSE_OPT_KEY("--help", kKeyHelp),
+    FUSE_OPT_KEY("-V", kKeyVersion),
+    FUSE_OPT_KEY("--version", kKeyVersion),
+    FUSE_OPT_KEY("pass=", kKeyRefuse),
+    FUSE_OPT_KEY("passphrase=", kKeyRefuse),
+    FUSE_OPT_KEY("repo1-cipher-pass=", kKeyRefuse),
+    FUSE_OPT_KEY("cipher-pass=", kKeyRefuse),
+    FUSE_OPT_END,
+};
+
+// Options mount(8) and systemd add that mean nothing to a FUSE file system.
+bool ignoredMountOption(std::string_view option) {
+  return option == "nofail" || option == "_netdev" || option == "noauto" || option == "auto" || option == "user" ||
+         option == "users" || option == "nouser" || option == "defaults" || option.starts_with("x-systemd.") ||
+         option.starts_with("x-") || option.starts_with("comment=");
+}
+
+int processOption(void* data, const char* arg, int key, fuse_args*) {
+  Options& options = *static_cast<Options*>(data);
+  switch (key) {
+    case kKeyHelp:
+      options.showHelp = 1;
+      return 0;
+    case kKeyVersion:
+      options.showVersion = 1;
+      return 0;
+    case kKeyRefuse:
+      options.refusedOption = std::string(arg).substr(0, std::string(arg).find('='));
+      return 0;
+    case FUSE_OPT_KEY_NONOPT:
+      if (!options.backingDir) {
+        options.backingDir = arg;
+        return 0;
+      }
+      return 1;  // the mountpoint, for fuse_parse_cmdline
+    case FUSE_OPT_KEY_OPT:
+      return ignoredMountOption(arg) ? 0 : 1;
+    default:
+      return 1;
+  }
+}
+
+int fail(ExitCode code, const std::string& message, const std::string& hint = {}) {
+  std::cerr << "pgbrfs: " << message << "\n";
+  if (!hint.empty()) std::cerr << "HINT: " << hint << "\n";
+  return code;
+}
+
+bool isMountPoint(const std::string& path) {
+  std::ifstream mounts("/proc/self/mountinfo");
+  char resolved[PATH_MAX];
+  if (realpath(path.c_str(), resolved) == nullptr) return false;
+  for (std::string line; std::getline(mounts, line);) {
+    // Field 5 is the mount point (spaces escaped as \040).
+    std::size_t pos = 0;
+    for (int field = 0; field < 4 && pos != std::string::npos; field++) pos = line.find(' ', pos + 1);
+    if (pos == std::string::npos) continue;
+    const std::size_t end = line.find(' ', pos + 1);
+    if (line.substr(pos + 1, end - pos - 1) == resolved) return true;
+  }
+  return false;
+}
+
+int run(int argc, char** argv) {
+  fuse_args args = FUSE_ARGS_INIT(argc, argv);
+  Options options;
+  if (fuse_opt_parse(&args, &options, kOptions, processOption) != 0) return fail(kExitUsage, "invalid options");
+  if (options.showHelp) {
+    std::cout << kUsage << "\nFUSE options:\n";
+    fuse_cmdline_help();
+    fuse_lib_help(&args);
+    return kExitOk;
+  }
+  if (options.showVersion) {
+    std::cout << "pgbrfs " << PGBR_VERSION << " (libfuse " << fuse_pkgversion() << ")\n";
+    return kExitOk;
+  }
+  if (!options.refusedOption.empty())
+    return fail(kExitPassphraseSource,
+                "option '" + options.refusedOption + "' is not allowed: the passphrase is never accepted on the "
+                "command line (it would show in ps and in shell history)",
+                "use -o passfile=FILE, -o extpass=COMMAND, PGBACKREST_REPO1_CIPHER_PASS or the pgBackRest config file");
+  if (options.logLevel) {
+    const std::optional<LogLevel> level = parseLogLevel(options.logLevel);
+    if (!level) return fail(kExitUsage, std::string("invalid log-level '") + options.logLevel + "'",
+                            "use error, warn, info, detail or debug");
+    setLogLevel(*level);
+  }
+
+  fuse_cmdline_opts cmdline{};
+  if (fuse_parse_cmdline(&args, &cmdline) != 0) return fail(kExitUsage, "invalid command line", "see pgbrfs --help");
+  std::unique_ptr<char, decltype(&std::free)> mountpoint(cmdline.mountpoint, &std::free);
+  if (!options.backingDir || !mountpoint)
+    return fail(kExitUsage, "missing BACKING_DIR or MOUNTPOINT", "usage: pgbrfs [options] BACKING_DIR MOUNTPOINT");
+
+  struct stat st {};
+  if (::stat(options.backingDir->c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return fail(kExitBackingDir, "backing directory '" + *options.backingDir + "' does not exist or is not a directory",
+                "give the repository directory (repo1-path) as BACKING_DIR");
+  if (::stat(mountpoint.get(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return fail(kExitMountpoint, std::string("mountpoint '") + mountpoint.get() + "' does not exist or is not a directory",
+                "create it with mkdir");
+  if (isMountPoint(mountpoint.get()))
+    return fail(kExitMountpoint, std::string("mountpoint '") + mountpoint.get() + "' is already a mount point",
+                std::string("unmount it first (fusermount3 -u ") + mountpoint.get() + ")");
+
+  // The process holds key material from here on: keep it out of core dumps and ptrace by other users.
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+
+  PassphraseRequest request;
+  if (options.config) request.configFile = options.config;
+  if (options.stanza) request.stanza = options.stanza;
+  if (options.passfile) request.passFile = options.passfile;
+  if (options.extpass) request.extpass = options.extpass;
+  if (options.cipherType) request.cipherType = options.cipherType;
+  crypto::CipherSpec spec = crypto::CipherSpec::none();
+  try {
+    ResolvedPassphrase resolved = resolvePassphrase(request);
+    for (const std::string& warning : resolved.warnings) log(LogLevel::Warn, warning);
+    if (resolved.type == crypto::CipherType::Aes256Cbc) {
+      if (!resolved.pass) return fail(kExitNoPassphrase, "cipher type aes-256-cbc but no passphrase was found");
+      spec = crypto::CipherSpec::aes256Cbc(std::move(*resolved.pass));
+    }
+    log(LogLevel::Detail, "cipher " + std::string(crypto::cipherTypeName(spec.type())) + ", passphrase from " +
+                              resolved.sourceDescription);
+  } catch (const PassphraseError& e) {
+    return fail(kExitPassphraseSource, e.what(), e.hint());
+  }
+
+  std::unique_ptr<PgbrFs> filesystem;
+  try {
+    backup::PosixStorage storage(*options.backingDir);
+    const MountCheck check = checkRepository(storage, spec);
+    if (check.code != kExitOk) return fail(check.code, check.message, check.hint);
+    if (check.infoFilesChecked == 0)
+      log(LogLevel::Info, "repository '" + *options.backingDir + "' is empty: nothing to check (run stanza-create)");
+    filesystem = std::make_unique<PgbrFs>(FsOptions{*options.backingDir, spec, options.noWriteback == 0});
+  } catch (const std::exception& e) {
+    return fail(kExitBackingDir, e.what());
+  }
+
+  fuse* handle = fuse_new(&args, &fuseOperations(), sizeof(fuse_operations), filesystem.get());
+  fuse_opt_free_args(&args);
+  if (handle == nullptr) return fail(kExitUsage, "invalid FUSE options", "see pgbrfs --help");
+  if (fuse_mount(handle, mountpoint.get()) != 0) {
+    fuse_destroy(handle);
+    return fail(kExitFuse, std::string("unable to mount on '") + mountpoint.get() + "'",
+                "is /dev/fuse available? non-root users need fusermount3 and 'user_allow_other' for allow_other");
+  }
+  if (fuse_daemonize(cmdline.foreground) != 0) {
+    fuse_unmount(handle);
+    fuse_destroy(handle);
+    return fail(kExitFuse, "unable to daemonize");
+  }
+  if (!cmdline.foreground) useSyslog();
+  log(LogLevel::Info, "mounted '" + *options.backingDir + "' on '" + mountpoint.get() + "' (cipher " +
+                          std::string(crypto::cipherTypeName(spec.type())) + ")");
+  fuse_session* session = fuse_get_session(handle);
+  fuse_set_signal_handlers(session);
+  int rc = 0;
+  if (cmdline.singlethread) {
+    rc = fuse_loop(handle);
+  } else {
+    fuse_loop_config* config = fuse_loop_cfg_create();
+    fuse_loop_cfg_set_clone_fd(config, static_cast<unsigned int>(cmdline.clone_fd));
+    fuse_loop_cfg_set_max_threads(config, cmdline.max_threads);
+    rc = fuse_loop_mt(handle, config);
+    fuse_loop_cfg_destroy(config);
+  }
+  fuse_remove_signal_handlers(session);
+  fuse_unmount(handle);
+  fuse_destroy(handle);
+  log(LogLevel::Info, "unmounted '" + std::string(mountpoint.get()) + "'");
+  return rc == 0 ? kExitOk : kExitFuse;
+}
+
+}  // namespace
+}  // namespace pgbr::fs
+
+int main(int argc, char** argv) {
+  try {
+    return pgbr::fs::run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "pgbrfs: " << e.what() << "\n";
+    return pgbr::fs::kExitUsage;
+  }
+}

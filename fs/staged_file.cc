@@ -1,0 +1,306 @@
+#include "fs/staged_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdio>
+
+#include "backup/ini_document.h"
+#include "backup/key_resolver.h"
+#include "fs/fd_file_io.h"
+#include "fs/fs_error.h"
+#include "fs/log.h"
+
+namespace pgbr::fs {
+
+namespace {
+
+std::string parentOf(const std::string& path) {
+  const std::size_t slash = path.rfind('/');
+  return slash == std::string::npos ? std::string() : path.substr(0, slash);
+}
+
+std::string baseOf(const std::string& path) {
+  const std::size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string join(const std::string& dir, const std::string& name) { return dir.empty() ? name : dir + "/" + name; }
+
+UniqueFd openDir(backup::PosixStorage& storage, const std::string& dir) {
+  UniqueFd fd(storage.openBeneath(dir, O_RDONLY | O_DIRECTORY));
+  if (!fd) throw FsError::fromErrno(errno, "unable to open directory '" + (dir.empty() ? "." : dir) + "'");
+  return fd;
+}
+
+// Copies all of `from` into `to` (both regular files), preferring in-kernel copies; file positions are not used.
+void copyFile(int from, int to, const std::string& name) {
+  loff_t in = 0, out = 0;
+  for (;;) {
+    const ssize_t n = ::copy_file_range(from, &in, to, &out, 1 << 30, 0);
+    if (n > 0) continue;
+    if (n == 0) return;
+    if (errno == EINTR) continue;
+    if (errno != EXDEV && errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP)
+      throw FsError::fromErrno(errno, "unable to copy '" + name + "' to its staging file");
+    break;
+  }
+  std::array<std::uint8_t, 1 << 16> buffer{};
+  FdFileIo target(to, name);
+  for (;;) {
+    const std::size_t n = preadFull(from, static_cast<std::uint64_t>(in), buffer, name);
+    if (n == 0) return;
+    target.writeAt(static_cast<std::uint64_t>(out), ByteView(buffer.data(), n));
+    in += static_cast<loff_t>(n);
+    out += static_cast<loff_t>(n);
+  }
+}
+
+}  // namespace
+
+bool isStagingName(std::string_view name) { return name.starts_with(kStagePrefix); }
+
+StagedFile::StagedFile(StagingContext& context, std::string path, crypto::CipherSpec spec)
+    : context_(context), path_(std::move(path)), spec_(std::move(spec)) {}
+
+StagedFile::~StagedFile() {
+  try {
+    discardStaging();
+  } catch (const std::exception& e) {
+    log(LogLevel::Warn, std::string("unable to remove a staging file: ") + e.what());
+  }
+}
+
+std::shared_ptr<StagedFile> StagedFile::createNew(StagingContext& context, const std::string& path,
+                                                  crypto::CipherSpec spec, Owner owner) {
+  std::shared_ptr<StagedFile> file(new StagedFile(context, path, std::move(spec)));
+  file->stage(true, &owner);
+  return file;
+}
+
+std::shared_ptr<StagedFile> StagedFile::openExisting(StagingContext& context, const std::string& path,
+                                                     crypto::CipherSpec spec, bool truncate) {
+  std::shared_ptr<StagedFile> file(new StagedFile(context, path, std::move(spec)));
+  if (truncate) file->stage(true, nullptr);
+  return file;
+}
+
+// Creates the staging file beside the target: empty, or a copy of the current file. Caller holds the mutex (or is
+// the constructor).
+void StagedFile::stage(bool empty, const Owner* owner) {
+  const std::string dir = parentOf(path_);
+  char name[96];
+  std::snprintf(name, sizeof(name), "%s%s.%llu", kStagePrefix, context_.instance.c_str(),
+                static_cast<unsigned long long>(++context_.sequence));
+  const std::string stagePath = join(dir, name);
+  UniqueFd fd(context_.storage.openBeneath(stagePath, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0600));
+  if (!fd) throw FsError::fromErrno(errno, "unable to create a staging file for '" + path_ + "'");
+  stageFd_ = std::move(fd);
+  stagePath_ = stagePath;
+  try {
+    if (owner != nullptr) {
+      // A new file belongs to its creator, as on a local file system.
+      if (::fchown(stageFd_.get(), owner->uid, owner->gid) != 0 && errno != EPERM)
+        throw FsError::fromErrno(errno, "unable to set the owner of '" + path_ + "'");
+      ::fchmod(stageFd_.get(), owner->mode & 07777);
+      editor_ = ContentEditor::create(spec_, stageFd_.get(), path_);
+      return;
+    }
+    // The current content: the descriptor already open (which survives an unlink), or the file by name.
+    UniqueFd opened;
+    int current = backing_ ? backing_->fd() : -1;
+    if (current < 0) {
+      opened.reset(context_.storage.openBeneath(path_, O_RDONLY | O_NOFOLLOW));
+      if (!opened) throw FsError::fromErrno(errno, "unable to open '" + path_ + "'");
+      current = opened.get();
+    }
+    struct stat st {};
+    if (::fstat(current, &st) != 0) throw FsError::fromErrno(errno, "unable to stat '" + path_ + "'");
+    if (::fchown(stageFd_.get(), st.st_uid, st.st_gid) != 0 && errno != EPERM)
+      throw FsError::fromErrno(errno, "unable to set the owner of '" + path_ + "'");
+    ::fchmod(stageFd_.get(), st.st_mode & 07777);
+    if (empty) {
+      editor_ = ContentEditor::create(spec_, stageFd_.get(), path_);
+    } else {
+      copyFile(current, stageFd_.get(), path_);
+      editor_ = ContentEditor::open(spec_, stageFd_.get(), path_);
+    }
+    backing_.reset();
+  } catch (...) {
+    discardStaging();
+    throw;
+  }
+}
+
+void StagedFile::requireStaged() {
+  if (!editor_) stage(false, nullptr);
+}
+
+void StagedFile::discardStaging() {
+  editor_.reset();
+  if (stageFd_) {
+    stageFd_.reset();
+    context_.storage.remove(stagePath_);
+  }
+  stagePath_.clear();
+}
+
+BackingReader& StagedFile::backingReader() {
+  if (!backing_) {
+    UniqueFd fd(context_.storage.openBeneath(path_, O_RDONLY | O_NOFOLLOW));
+    if (!fd) throw FsError::fromErrno(errno, "unable to open '" + path_ + "'");
+    backing_ = std::make_unique<BackingReader>(std::move(fd), spec_, path_);
+  }
+  return *backing_;
+}
+
+std::uint64_t StagedFile::size() {
+  std::lock_guard lock(mutex_);
+  return editor_ ? editor_->size() : backingReader().plainSize();
+}
+
+void StagedFile::write(std::uint64_t offset, ByteView data) {
+  std::lock_guard lock(mutex_);
+  requireStaged();
+  editor_->write(offset, data);
+}
+
+void StagedFile::truncate(std::uint64_t size) {
+  std::lock_guard lock(mutex_);
+  if (!editor_) {
+    if (backingReader().plainSize() == size) return;
+    stage(size == 0, nullptr);
+  }
+  editor_->truncate(size);
+}
+
+std::size_t StagedFile::read(std::uint64_t offset, MutableByteView out) {
+  std::lock_guard lock(mutex_);
+  return editor_ ? editor_->read(offset, out) : backingReader().read(offset, out);
+}
+
+void StagedFile::checkGoverningFile() {
+  if (!context_.encryptedMount || !backup::KeyResolver::isGoverningFile(path_)) return;
+  // Info files and manifests are small: read the staged plaintext, check it carries the next level's key.
+  std::string text(editor_->size(), '\0');
+  editor_->read(0, MutableByteView(reinterpret_cast<std::uint8_t*>(text.data()), text.size()));
+  bool hasPass = false;
+  std::string problem;
+  try {
+    const backup::IniDocument document = backup::IniDocument::parse(text);
+    const std::string* pass = document.find("cipher", "cipher-pass");
+    hasPass = pass != nullptr && pass->size() > 2;
+    if (!hasPass) problem = "it has no [cipher] cipher-pass";
+  } catch (const std::exception& e) {
+    problem = std::string("it is not a valid info file (") + e.what() + ")";
+  }
+  crypto::Secret::wipe(text);
+  if (!hasPass)
+    throw FsError(EIO, "refusing to write '" + path_ + "' on an encrypted mount: " + problem +
+                           "; the files it governs would be left unencrypted or unreadable");
+}
+
+void StagedFile::publish() {
+  std::lock_guard lock(mutex_);
+  if (!editor_ || unlinked_) return;
+  editor_->finish();
+  checkGoverningFile();
+  if (times_ && ::futimens(stageFd_.get(), times_->data()) != 0)
+    throw FsError::fromErrno(errno, "unable to set the times of '" + path_ + "'");
+  if (::fsync(stageFd_.get()) != 0) throw FsError::fromErrno(errno, "unable to sync '" + path_ + "'");
+  const UniqueFd stageDir = openDir(context_.storage, parentOf(stagePath_));
+  const UniqueFd targetDir = openDir(context_.storage, parentOf(path_));
+  if (::renameat(stageDir.get(), baseOf(stagePath_).c_str(), targetDir.get(), baseOf(path_).c_str()) != 0)
+    throw FsError::fromErrno(errno, "unable to publish '" + path_ + "'");
+  // The content is in place; from here on the old staging name is gone whatever happens.
+  editor_.reset();
+  stageFd_.reset();
+  stagePath_.clear();
+  times_.reset();
+  if (::fsync(targetDir.get()) != 0) throw FsError::fromErrno(errno, "unable to sync the directory of '" + path_ + "'");
+}
+
+void StagedFile::sync() {
+  std::lock_guard lock(mutex_);
+  if (!editor_) return;
+  editor_->finish();
+  if (::fsync(stageFd_.get()) != 0) throw FsError::fromErrno(errno, "unable to sync '" + path_ + "'");
+}
+
+std::optional<struct stat> StagedFile::stagedAttributes() {
+  std::lock_guard lock(mutex_);
+  if (!editor_) return std::nullopt;
+  struct stat st {};
+  if (::fstat(stageFd_.get(), &st) != 0) throw FsError::fromErrno(errno, "unable to stat '" + path_ + "'");
+  st.st_size = static_cast<off_t>(editor_->size());
+  st.st_blocks = (st.st_size + 511) / 512;
+  if (times_) {
+    st.st_atim = (*times_)[0];
+    st.st_mtim = (*times_)[1];
+  }
+  return st;
+}
+
+bool StagedFile::setMode(mode_t mode) {
+  std::lock_guard lock(mutex_);
+  if (!editor_) return false;
+  if (::fchmod(stageFd_.get(), mode & 07777) != 0) throw FsError::fromErrno(errno, "unable to chmod '" + path_ + "'");
+  return true;
+}
+
+bool StagedFile::setOwner(uid_t uid, gid_t gid) {
+  std::lock_guard lock(mutex_);
+  if (!editor_) return false;
+  if (::fchown(stageFd_.get(), uid, gid) != 0) throw FsError::fromErrno(errno, "unable to chown '" + path_ + "'");
+  return true;
+}
+
+bool StagedFile::setTimes(const struct timespec times[2]) {
+  std::lock_guard lock(mutex_);
+  if (!editor_) return false;
+  // Kept and applied at publish, after the final block is written (which would otherwise move mtime).
+  std::array<struct timespec, 2> value{};
+  if (times_) value = *times_;
+  struct stat st {};
+  ::fstat(stageFd_.get(), &st);
+  for (int i = 0; i < 2; i++) {
+    if (times[i].tv_nsec == UTIME_OMIT) {
+      value[static_cast<std::size_t>(i)] = times_ ? (*times_)[static_cast<std::size_t>(i)] : (i == 0 ? st.st_atim : st.st_mtim);
+    } else if (times[i].tv_nsec == UTIME_NOW) {
+      ::clock_gettime(CLOCK_REALTIME, &value[static_cast<std::size_t>(i)]);
+    } else {
+      value[static_cast<std::size_t>(i)] = times[i];
+    }
+  }
+  times_ = value;
+  return true;
+}
+
+std::string StagedFile::path() {
+  std::lock_guard lock(mutex_);
+  return path_;
+}
+
+void StagedFile::moved(const std::string& newPath) {
+  std::lock_guard lock(mutex_);
+  path_ = newPath;
+  backing_.reset();
+}
+
+void StagedFile::unlinked() {
+  std::lock_guard lock(mutex_);
+  unlinked_ = true;
+  // Called before the name goes: keep a descriptor so reads and later writes still reach the content.
+  if (!editor_) {
+    try {
+      backingReader();
+    } catch (const std::exception&) {
+      // A corrupt or vanished file: later reads report it.
+    }
+  }
+}
+
+}  // namespace pgbr::fs

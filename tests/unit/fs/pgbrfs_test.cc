@@ -1,0 +1,219 @@
+// The file system core (no FUSE): a copy of the pgBackRest-written vectors repository as the backing directory,
+// read and written through PgbrFs exactly as the FUSE bridge calls it.
+#include "fs/pgbrfs.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "backup/key_resolver.h"
+#include "crypto/cipher_block_decryptor.h"
+#include "crypto/crypto_error.h"
+#include "fs/fs_error.h"
+#include "unit/test_support.h"
+
+namespace pgbr::fs {
+namespace {
+
+namespace stdfs = std::filesystem;
+
+const Caller kRoot{0, 0};
+
+class PgbrFsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    stdfs::copy(test::vectorsPath("repo-enc"), backing_.path(), stdfs::copy_options::recursive);
+    fs_ = std::make_unique<PgbrFs>(
+        FsOptions{backing_.path().string(), crypto::CipherSpec::aes256Cbc(crypto::Secret(test::vectorPassphrase("repo"))),
+                  false});
+  }
+
+  Bytes readAll(const std::string& path) {
+    std::unique_ptr<FileHandle> handle = fs_->open(path, O_RDONLY);
+    Bytes out(fs_->getattr(path, nullptr).st_size);
+    std::size_t done = 0;
+    while (done < out.size()) {
+      const std::size_t n = fs_->read(*handle, done, MutableByteView(out).subspan(done, std::min<std::size_t>(131072, out.size() - done)));
+      if (n == 0) break;
+      done += n;
+    }
+    EXPECT_EQ(done, out.size()) << path;
+    fs_->release(std::move(handle));
+    return out;
+  }
+
+  void writeFile(const std::string& path, ByteView data, std::size_t chunk = 65536) {
+    std::unique_ptr<FileHandle> handle = fs_->create(path, 0640, O_WRONLY | O_CREAT | O_TRUNC, kRoot);
+    for (std::size_t off = 0; off < data.size(); off += chunk)
+      fs_->write(*handle, off, data.subspan(off, std::min(chunk, data.size() - off)));
+    fs_->flush(*handle);
+    fs_->release(std::move(handle));
+  }
+
+  Bytes backingDecrypted(const std::string& path, const std::string& passName) {
+    return crypto::decryptBuffer(crypto::Secret(test::vectorPassphrase(passName)), test::readFile(backing_.path() / path));
+  }
+
+  test::TempDir backing_;
+  std::unique_ptr<PgbrFs> fs_;
+};
+
+TEST_F(PgbrFsTest, ReadsEveryVectorFileAsPlaintext) {
+  const stdfs::path root = test::vectorsPath("repo-enc");
+  int files = 0;
+  for (const auto& entry : stdfs::recursive_directory_iterator(root)) {
+    if (!entry.is_regular_file()) continue;
+    std::string relative = stdfs::relative(entry.path(), root).string();
+    SCOPED_TRACE(relative);
+    Bytes plain = readAll(relative);
+    if (relative.ends_with(".gz")) {
+      plain = test::gunzip(plain);
+      relative.resize(relative.size() - 3);
+    }
+    EXPECT_EQ(plain, test::readFile(test::vectorsPath("plaintext/repo-enc/" + relative)));
+    files++;
+  }
+  EXPECT_EQ(files, 18);
+}
+
+TEST_F(PgbrFsTest, SizesArePlaintextSizes) {
+  const struct stat st = fs_->getattr("archive/demo/archive.info", nullptr);
+  EXPECT_EQ(static_cast<std::size_t>(st.st_size),
+            test::readFile(test::vectorsPath("plaintext/repo-enc/archive/demo/archive.info")).size());
+  EXPECT_TRUE(S_ISDIR(fs_->getattr("", nullptr).st_mode));
+}
+
+TEST_F(PgbrFsTest, WritesUseTheKeyOfTheirPath) {
+  const Bytes data = test::patternBytes(100003, 1);
+  writeFile("archive/demo/15-1/0000000100000000/test-file", data);
+  EXPECT_EQ(backingDecrypted("archive/demo/15-1/0000000100000000/test-file", "repo-enc.archive"), data);
+  writeFile("backup/demo/20261128-051344F/pg_data/new-file", data, 4093);
+  EXPECT_EQ(backingDecrypted("backup/demo/20261128-051344F/pg_data/new-file", "repo-enc.manifest.20261128-051344F"),
+            data);
+  writeFile("backup/demo/backup.history/2026/x.manifest.gz", data);
+  EXPECT_EQ(backingDecrypted("backup/demo/backup.history/2026/x.manifest.gz", "repo-enc.backup"), data);
+  writeFile("notes.txt", asBytes("outside the layout"));
+  EXPECT_EQ(asText(backingDecrypted("notes.txt", "repo")), "outside the layout");
+  EXPECT_EQ(readAll("notes.txt"), Bytes(asBytes("outside the layout").begin(), asBytes("outside the layout").end()));
+}
+
+TEST_F(PgbrFsTest, NothingAppearsUnderTheFinalNameBeforeClose) {
+  std::unique_ptr<FileHandle> handle = fs_->create("notes.txt", 0640, O_WRONLY | O_CREAT, kRoot);
+  fs_->write(*handle, 0, asBytes("partial"));
+  EXPECT_FALSE(stdfs::exists(backing_.path() / "notes.txt"));
+  EXPECT_EQ(fs_->getattr("notes.txt", nullptr).st_size, 7);  // visible through the mount meanwhile
+  fs_->flush(*handle);
+  EXPECT_TRUE(stdfs::exists(backing_.path() / "notes.txt"));
+  fs_->release(std::move(handle));
+  for (const auto& entry : stdfs::directory_iterator(backing_.path()))
+    EXPECT_FALSE(isStagingName(entry.path().filename().string())) << "staging file left behind";
+}
+
+TEST_F(PgbrFsTest, RenameAcrossKeysIsExdev) {
+  writeFile("archive/demo/15-1/a", asBytes("x"));
+  try {
+    fs_->rename("archive/demo/15-1/a", "backup/demo/20261128-051344F/a", 0);
+    FAIL();
+  } catch (const FsError& e) {
+    EXPECT_EQ(e.errorNumber(), EXDEV);
+  }
+  fs_->rename("archive/demo/15-1/a", "archive/demo/15-1/b", 0);
+  EXPECT_EQ(readAll("archive/demo/15-1/b"), Bytes{'x'});
+  // A temporary name has the key of its final name.
+  writeFile("archive/demo/archive.info.pgbackrest.tmp",
+            test::readFile(test::vectorsPath("plaintext/repo-enc/archive/demo/archive.info")));
+  fs_->rename("archive/demo/archive.info.pgbackrest.tmp", "archive/demo/archive.info", 0);
+  EXPECT_EQ(backingDecrypted("archive/demo/archive.info", "repo"),
+            test::readFile(test::vectorsPath("plaintext/repo-enc/archive/demo/archive.info")));
+}
+
+TEST_F(PgbrFsTest, GoverningFileWithoutCipherPassIsRefusedAtClose) {
+  const Bytes before = test::readFile(backing_.path() / "archive/demo/archive.info");
+  const Bytes plain = test::readFile(test::vectorsPath("repo-plain/archive/demo/archive.info"));
+  std::unique_ptr<FileHandle> handle = fs_->create("archive/demo/archive.info", 0640, O_WRONLY | O_TRUNC, kRoot);
+  fs_->write(*handle, 0, plain);
+  try {
+    fs_->flush(*handle);
+    FAIL() << "an archive.info without cipher-pass was accepted";
+  } catch (const FsError& e) {
+    EXPECT_EQ(e.errorNumber(), EIO);
+    EXPECT_NE(std::string(e.what()).find("no [cipher] cipher-pass"), std::string::npos) << e.what();
+  }
+  fs_->release(std::move(handle));
+  EXPECT_EQ(test::readFile(backing_.path() / "archive/demo/archive.info"), before);
+}
+
+TEST_F(PgbrFsTest, WritingWithoutGoverningFileFails) {
+  stdfs::create_directories(backing_.path() / "archive/other/15-1");
+  try {
+    fs_->create("archive/other/15-1/x", 0640, O_WRONLY, kRoot);
+    FAIL();
+  } catch (const backup::KeyUnavailableError& e) {
+    EXPECT_NE(std::string(e.what()).find("archive/other/archive.info"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(PgbrFsTest, OpenUnlinkedFilesKeepWorking) {
+  writeFile("notes.txt", asBytes("hello"));
+  std::unique_ptr<FileHandle> reader = fs_->open("notes.txt", O_RDONLY);
+  std::unique_ptr<FileHandle> writer = fs_->open("notes.txt", O_RDWR);
+  fs_->unlink("notes.txt");
+  Bytes out(5);
+  EXPECT_EQ(fs_->read(*reader, 0, out), 5u);
+  EXPECT_EQ(asText(out), "hello");
+  fs_->write(*writer, 5, asBytes(" world"));
+  fs_->fsync(*writer);
+  Bytes all(11);
+  EXPECT_EQ(fs_->read(*writer, 0, all), 11u);
+  EXPECT_EQ(asText(all), "hello world");
+  EXPECT_EQ(fs_->getattr("", writer.get()).st_size, 11);
+  fs_->flush(*writer);
+  EXPECT_FALSE(stdfs::exists(backing_.path() / "notes.txt")) << "an unlinked file was published";
+  fs_->release(std::move(writer));
+  fs_->release(std::move(reader));
+}
+
+TEST_F(PgbrFsTest, CorruptFileIsEioButListable) {
+  const std::string path = "backup/demo/20261128-051344F/pg_data/PG_VERSION.gz";
+  Bytes stored = test::readFile(backing_.path() / path);
+  stored.resize(stored.size() - 7);
+  test::writeFile(backing_.path() / path, stored);
+  EXPECT_EQ(fs_->getattr(path, nullptr).st_size, 0);
+  EXPECT_THROW(fs_->open(path, O_RDONLY), crypto::CryptoError);
+  EXPECT_NO_THROW(readAll("backup/demo/20261128-051344F/pg_data/backup_label.gz"));
+}
+
+TEST_F(PgbrFsTest, CipherTypeAttribute) {
+  EXPECT_EQ(fs_->getxattr("", "user.pgbrfs.cipher-type"), "aes-256-cbc");
+  EXPECT_EQ(fs_->getxattr("archive/demo/archive.info", "user.pgbrfs.cipher-type"), "aes-256-cbc");
+  EXPECT_FALSE(fs_->getxattr("", "user.other"));
+}
+
+TEST_F(PgbrFsTest, StagingNamesAreReserved) {
+  EXPECT_THROW(fs_->create(".pgbrfs-stage.x", 0640, O_WRONLY, kRoot), FsError);
+  stdfs::create_directories(backing_.path() / "d");
+  test::writeFile(backing_.path() / "d/.pgbrfs-stage.dead.1", asBytes("stale"));
+  for (const DirEntry& entry : fs_->readdir("d")) EXPECT_FALSE(isStagingName(entry.name));
+  fs_->rmdir("d");  // stale staging files do not keep a directory alive
+  EXPECT_FALSE(stdfs::exists(backing_.path() / "d"));
+}
+
+TEST_F(PgbrFsTest, TruncateByNameAndAppend) {
+  writeFile("notes.txt", test::patternBytes(1000, 3));
+  fs_->truncate("notes.txt", 10, nullptr);
+  EXPECT_EQ(fs_->getattr("notes.txt", nullptr).st_size, 10);
+  Bytes expected = test::patternBytes(1000, 3);
+  expected.resize(10);
+  EXPECT_EQ(readAll("notes.txt"), expected);
+  std::unique_ptr<FileHandle> handle = fs_->open("notes.txt", O_WRONLY | O_APPEND);
+  fs_->write(*handle, 0, asBytes("++"));  // no writeback cache here: O_APPEND is ours to honour
+  fs_->flush(*handle);
+  fs_->release(std::move(handle));
+  expected.push_back('+');
+  expected.push_back('+');
+  EXPECT_EQ(readAll("notes.txt"), expected);
+}
+
+}  // namespace
+}  // namespace pgbr::fs

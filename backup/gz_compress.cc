@@ -63,9 +63,8 @@ class GzCompress final : public Filter {
     Step step{0, header_.drain(out)};
     out = out.subspan(step.produced);
     if (out.empty() || (in.empty() && step.produced != 0)) return step;
-    const std::size_t produced = deflate(in, out, false, step.consumed);
-    step.produced += produced;
-    return step;
+    const Step deflated = deflate(in, out, false);
+    return {deflated.consumed, step.produced + deflated.produced};
   }
 
   std::size_t finish(MutableByteView out) override {
@@ -73,16 +72,16 @@ class GzCompress final : public Filter {
     std::size_t produced = header_.drain(out);
     out = out.subspan(produced);
     if (out.empty() || done()) return produced;
-    std::size_t consumed = 0;
-    return produced + deflate({}, out, true, consumed);
+    return produced + deflate({}, out, true).produced;
   }
 
   bool done() const override { return header_.empty() && stream_->internal_state.state == ZSTATE_END; }
   std::string_view name() const override { return "gz compress"; }
 
  private:
-  std::size_t deflate(ByteView in, MutableByteView out, bool end, std::size_t& consumed) {
-    static std::uint8_t empty = 0;
+  // One isal_deflate call; `end` says the input is complete (ISA-L then writes the final block and trailer).
+  Step deflate(ByteView in, MutableByteView out, bool end) {
+    static std::uint8_t empty = 0;  // ISA-L wants a non-null next_in; it never writes through it
     const unsigned int inSize = clampToUInt(in.size());
     const unsigned int outSize = clampToUInt(out.size());
     stream_->next_in = in.empty() ? &empty : const_cast<std::uint8_t*>(in.data());
@@ -93,8 +92,7 @@ class GzCompress final : public Filter {
     stream_->flush = NO_FLUSH;
     if (const int rc = isal_deflate(stream_.get()); rc != COMP_OK)
       throw std::runtime_error("gz compress: isal_deflate failed with code " + std::to_string(rc));
-    consumed = inSize - stream_->avail_in;
-    return outSize - stream_->avail_out;
+    return {inSize - stream_->avail_in, outSize - stream_->avail_out};
   }
 
   std::unique_ptr<isal_zstream> stream_;

@@ -6,6 +6,7 @@
 namespace pgbr::backup {
 
 std::unique_ptr<Filter> newCompressFilter(CompressType type, int level, bool raw) {
+  if (type == CompressType::None) return nullptr;  // a configured level means nothing without compression
   checkCompressLevel(type, level);
   switch (type) {
     case CompressType::None:

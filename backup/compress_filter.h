@@ -11,9 +11,9 @@
 
 namespace pgbr::backup {
 
-// The compressor for `type` at `level` (checked against compressLevelMin/Max), or null for None.
-// `raw` selects pgBackRest's raw variant: gz becomes a zlib stream, lz4 drops its content checksum; bz2 and
-// zst are unchanged.
+// The compressor for `type` at `level` (checked against compressLevelMin/Max; throws std::invalid_argument),
+// or null for None whatever the level. `raw` selects pgBackRest's raw variant: gz becomes a zlib stream, lz4
+// drops its content checksum (as pgBackRest's source does); bz2 and zst are unchanged.
 std::unique_ptr<Filter> newCompressFilter(CompressType type, int level, bool raw = false);
 // The decompressor for `type`, or null for None. `raw` as above (gz reads a zlib stream).
 // gz, zlib and bz2 read exactly one stream and reject trailing bytes (pgBackRest stops at the end of the first

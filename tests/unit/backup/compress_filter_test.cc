@@ -126,6 +126,7 @@ TEST(CompressFilter, NamesForErrorMessages) {
 
 TEST(CompressFilter, ByTypeAndNone) {
   EXPECT_EQ(newCompressFilter(CompressType::None, 0), nullptr);
+  EXPECT_EQ(newCompressFilter(CompressType::None, 6), nullptr);  // compress-level is ignored without compression
   EXPECT_EQ(newDecompressFilter(CompressType::None), nullptr);
   EXPECT_EQ(newCompressFilter(CompressType::Gz, 6)->name(), "gz compress");
   EXPECT_EQ(newCompressFilter(CompressType::Gz, 6, true)->name(), "zlib compress");

@@ -49,7 +49,7 @@ TEST(Pipeline, WithoutStagesPassesBytesThrough) {
 TEST(Pipeline, NoneAddsNoStage) {
   VectorSink sink;
   Pipeline plain(sink, 4096);
-  addRepoWriteFilters(plain, {});
+  addRepoWriteFilters(plain, {CompressType::None, 9, crypto::CipherSpec::none()});
   EXPECT_EQ(plain.stageCount(), 4u);
   EXPECT_EQ(plain.bufferBytes(), 0u);
 

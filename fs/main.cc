@@ -47,38 +47,22 @@ repository, 14 passphrase for an unencrypted repository, 15 passphrase source fa
 )";
 
 struct Options {
-  char* config = nullptr;
-  char* stanza = nullptr;
-  char* passfile = nullptr;
-  char* extpass = nullptr;
-  char* cipherType = nullptr;
-  char* logLevel = nullptr;
-  int noWriteback = 0;
-  int showHelp = 0;
-  int showVersion = 0;
+  PassphraseOptions cipher;
+  std::optional<std::string> logLevel;
+  bool noWriteback = false;
+  bool showHelp = false;
+  bool showVersion = false;
   std::optional<std::string> backingDir;
-  std::string refusedOption;
+  std::optional<PassphraseError> refused;  // a cipher option that was refused (a passphrase in argv, ...)
 };
 
-enum Key { kKeyHelp, kKeyVersion, kKeyRefuse };
+enum Key { kKeyHelp, kKeyVersion };
 
-#define PGBRFS_OPT(t, p) {t, offsetof(Options, p), 1}
 const fuse_opt kOptions[] = {
-    PGBRFS_OPT("config=%s", config),
-    PGBRFS_OPT("stanza=%s", stanza),
-    PGBRFS_OPT("passfile=%s", passfile),
-    PGBRFS_OPT("extpass=%s", extpass),
-    PGBRFS_OPT("cipher-type=%s", cipherType),
-    PGBRFS_OPT("log-level=%s", logLevel),
-    PGBRFS_OPT("no-writeback", noWriteback),
     FUSE_OPT_KEY("-h", kKeyHelp),
     FUSE_OPT_KEY("--help", kKeyHelp),
     FUSE_OPT_KEY("-V", kKeyVersion),
     FUSE_OPT_KEY("--version", kKeyVersion),
-    FUSE_OPT_KEY("pass=", kKeyRefuse),
-    FUSE_OPT_KEY("passphrase=", kKeyRefuse),
-    FUSE_OPT_KEY("repo1-cipher-pass=", kKeyRefuse),
-    FUSE_OPT_KEY("cipher-pass=", kKeyRefuse),
     FUSE_OPT_END,
 };
 
@@ -89,17 +73,35 @@ bool ignoredMountOption(std::string_view option) {
          option.starts_with("x-") || option.starts_with("comment=");
 }
 
+// Our -o options; anything else goes on to libfuse.
+bool takeOwnOption(Options& options, std::string_view option) {
+  const std::size_t equals = option.find('=');
+  const std::string_view key = option.substr(0, equals);
+  const std::string_view value = equals == std::string_view::npos ? std::string_view() : option.substr(equals + 1);
+  if (key == "log-level") {
+    options.logLevel = std::string(value);
+    return true;
+  }
+  if (key == "no-writeback") {
+    options.noWriteback = true;
+    return true;
+  }
+  try {
+    return options.cipher.applyMountOption(key, value);
+  } catch (const PassphraseError& e) {
+    if (!options.refused) options.refused = e;
+    return true;
+  }
+}
+
 int processOption(void* data, const char* arg, int key, fuse_args*) {
   Options& options = *static_cast<Options*>(data);
   switch (key) {
     case kKeyHelp:
-      options.showHelp = 1;
+      options.showHelp = true;
       return 0;
     case kKeyVersion:
-      options.showVersion = 1;
-      return 0;
-    case kKeyRefuse:
-      options.refusedOption = std::string(arg).substr(0, std::string(arg).find('='));
+      options.showVersion = true;
       return 0;
     case FUSE_OPT_KEY_NONOPT:
       if (!options.backingDir) {
@@ -108,7 +110,8 @@ int processOption(void* data, const char* arg, int key, fuse_args*) {
       }
       return 1;  // the mountpoint, for fuse_parse_cmdline
     case FUSE_OPT_KEY_OPT:
-      return ignoredMountOption(arg) ? 0 : 1;
+      if (ignoredMountOption(arg) || takeOwnOption(options, arg)) return 0;
+      return 1;
     default:
       return 1;
   }
@@ -149,14 +152,10 @@ int run(int argc, char** argv) {
     std::cout << "pgbrfs " << PGBR_VERSION << " (libfuse " << fuse_pkgversion() << ")\n";
     return kExitOk;
   }
-  if (!options.refusedOption.empty())
-    return fail(kExitPassphraseSource,
-                "option '" + options.refusedOption + "' is not allowed: the passphrase is never accepted on the "
-                "command line (it would show in ps and in shell history)",
-                "use -o passfile=FILE, -o extpass=COMMAND, PGBACKREST_REPO1_CIPHER_PASS or the pgBackRest config file");
+  if (options.refused) return fail(kExitPassphraseSource, options.refused->what(), options.refused->hint());
   if (options.logLevel) {
-    const std::optional<LogLevel> level = parseLogLevel(options.logLevel);
-    if (!level) return fail(kExitUsage, std::string("invalid log-level '") + options.logLevel + "'",
+    const std::optional<LogLevel> level = parseLogLevel(*options.logLevel);
+    if (!level) return fail(kExitUsage, "invalid log-level '" + *options.logLevel + "'",
                             "use error, warn, info, detail or debug");
     setLogLevel(*level);
   }
@@ -181,15 +180,9 @@ int run(int argc, char** argv) {
   // The process holds key material from here on: keep it out of core dumps and ptrace by other users.
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
-  PassphraseRequest request;
-  if (options.config) request.configFile = options.config;
-  if (options.stanza) request.stanza = options.stanza;
-  if (options.passfile) request.passFile = options.passfile;
-  if (options.extpass) request.extpass = options.extpass;
-  if (options.cipherType) request.cipherType = options.cipherType;
   crypto::CipherSpec spec = crypto::CipherSpec::none();
   try {
-    ResolvedPassphrase resolved = resolvePassphrase(request);
+    ResolvedCipher resolved = resolveCipher(options.cipher);
     for (const std::string& warning : resolved.warnings) log(LogLevel::Warn, warning);
     if (resolved.type == crypto::CipherType::Aes256Cbc) {
       if (!resolved.pass) return fail(kExitNoPassphrase, "cipher type aes-256-cbc but no passphrase was found");
@@ -208,7 +201,7 @@ int run(int argc, char** argv) {
     if (check.code != kExitOk) return fail(check.code, check.message, check.hint);
     if (check.infoFilesChecked == 0)
       log(LogLevel::Info, "repository '" + *options.backingDir + "' is empty: nothing to check (run stanza-create)");
-    filesystem = std::make_unique<PgbrFs>(FsOptions{*options.backingDir, spec, options.noWriteback == 0});
+    filesystem = std::make_unique<PgbrFs>(FsOptions{*options.backingDir, spec, !options.noWriteback});
   } catch (const std::exception& e) {
     return fail(kExitBackingDir, e.what());
   }

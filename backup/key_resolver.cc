@@ -97,7 +97,7 @@ crypto::CipherSpec KeyResolver::governingKey(const KeyRule& rule) {
   }
   Signature signature = signatureOf(rule.governingFile);
   crypto::CipherSpec spec = load(rule, parent);
-  cache_[rule.governingFile] = Entry{spec, std::move(signature), now};
+  cache_.insert_or_assign(rule.governingFile, Entry{spec, std::move(signature), now});
   return spec;
 }
 

@@ -74,7 +74,7 @@ PosixStorage::~PosixStorage() {
 
 int PosixStorage::openBeneath(const std::string& path, int flags, mode_t mode) const {
   open_how how{};
-  how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
+  how.flags = static_cast<unsigned int>(flags | O_CLOEXEC);
   how.mode = (flags & (O_CREAT | O_TMPFILE)) != 0 ? mode : 0;
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
   const char* name = path.empty() ? "." : path.c_str();

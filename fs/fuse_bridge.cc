@@ -69,6 +69,9 @@ void* opInit(fuse_conn_info* conn, fuse_config* cfg) {
   cfg->negative_timeout = 0.0;
   cfg->auto_cache = 1;
   if ((conn->capable & FUSE_CAP_WRITEBACK_CACHE) != 0 && fs->writebackCache()) conn->want |= FUSE_CAP_WRITEBACK_CACHE;
+  // O_TRUNC arrives with open() instead of as a separate truncate: a truncate by name publishes at once, which
+  // would empty the file under its final name before the new content is complete.
+  if ((conn->capable & FUSE_CAP_ATOMIC_O_TRUNC) != 0) conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
   return fs;
 }
 
@@ -227,18 +230,35 @@ int opFsync(const char* path, int, fuse_file_info* fi) {
   });
 }
 
-int opFsyncdir(const char* path, int, fuse_file_info*) {
-  return guarded("fsyncdir", path, [&] {
-    filesystem().fsyncdir(repoPath(path));
+int opFsyncdir(const char* path, int, fuse_file_info* fi) {
+  const std::string& dir = *reinterpret_cast<const std::string*>(fi->fh);
+  return guarded("fsyncdir", dir.c_str(), [&] {
+    (void)path;
+    filesystem().fsyncdir(dir);
     return 0;
   });
 }
 
-int opReaddir(const char* path, void* buffer, fuse_fill_dir_t fill, off_t, fuse_file_info*, fuse_readdir_flags) {
-  return guarded("readdir", path, [&] {
+// With nullpath_ok libfuse may hand readdir a null path: the directory's path travels in fi->fh from opendir.
+int opOpendir(const char* path, fuse_file_info* fi) {
+  return guarded("opendir", path, [&] {
+    fi->fh = reinterpret_cast<std::uint64_t>(new std::string(repoPath(path)));
+    return 0;
+  });
+}
+
+int opReleasedir(const char*, fuse_file_info* fi) {
+  delete reinterpret_cast<std::string*>(fi->fh);
+  return 0;
+}
+
+int opReaddir(const char* path, void* buffer, fuse_fill_dir_t fill, off_t, fuse_file_info* fi, fuse_readdir_flags) {
+  const std::string& dir = *reinterpret_cast<const std::string*>(fi->fh);
+  return guarded("readdir", dir.c_str(), [&] {
+    (void)path;
     fill(buffer, ".", nullptr, 0, static_cast<fuse_fill_dir_flags>(0));
     fill(buffer, "..", nullptr, 0, static_cast<fuse_fill_dir_flags>(0));
-    for (const DirEntry& entry : filesystem().readdir(repoPath(path))) {
+    for (const DirEntry& entry : filesystem().readdir(dir)) {
       struct stat st {};
       st.st_mode = entry.type;
       st.st_ino = entry.inode;
@@ -297,6 +317,8 @@ fuse_operations makeOperations() {
   ops.release = opRelease;
   ops.fsync = opFsync;
   ops.fsyncdir = opFsyncdir;
+  ops.opendir = opOpendir;
+  ops.releasedir = opReleasedir;
   ops.readdir = opReaddir;
   ops.getxattr = opGetxattr;
   ops.listxattr = opListxattr;

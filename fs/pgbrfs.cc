@@ -260,22 +260,31 @@ void PgbrFs::link(const std::string& from, const std::string& to) {
         "unable to link '" + from + "' to '" + to + "'");
 }
 
+// Attribute changes through an open handle go to what the handle holds: the staging file of a writer, the
+// descriptor of a reader (the path may be gone or null for an unlinked file); otherwise to the backing path.
 void PgbrFs::chmod(const std::string& path, mode_t mode, FileHandle* handle) {
-  std::shared_ptr<StagedFile> writer = handle != nullptr && handle->staged ? handle->staged : findWriter(path);
-  if (writer && writer->setMode(mode)) return;
-  if (path.empty() && handle != nullptr && handle->reader) {
+  if (handle != nullptr && handle->reader) {
     check(::fchmod(handle->reader->fd(), mode & 07777), "unable to chmod '" + handle->path + "'");
     return;
   }
-  Parent parent = openParent(storage_, path);
-  check(::fchmodat(parent.fd.get(), parent.name.c_str(), mode & 07777, 0), "unable to chmod '" + path + "'");
+  std::shared_ptr<StagedFile> writer = handle != nullptr && handle->staged ? handle->staged : findWriter(path);
+  if (writer && writer->setMode(mode)) return;
+  const std::string target = writer ? writer->path() : path;
+  Parent parent = openParent(storage_, target);
+  check(::fchmodat(parent.fd.get(), parent.name.c_str(), mode & 07777, 0), "unable to chmod '" + target + "'");
 }
 
 void PgbrFs::chown(const std::string& path, uid_t uid, gid_t gid, FileHandle* handle) {
+  if (handle != nullptr && handle->reader) {
+    check(::fchown(handle->reader->fd(), uid, gid), "unable to chown '" + handle->path + "'");
+    return;
+  }
   std::shared_ptr<StagedFile> writer = handle != nullptr && handle->staged ? handle->staged : findWriter(path);
   if (writer && writer->setOwner(uid, gid)) return;
-  Parent parent = openParent(storage_, path);
-  check(::fchownat(parent.fd.get(), parent.name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW), "unable to chown '" + path + "'");
+  const std::string target = writer ? writer->path() : path;
+  Parent parent = openParent(storage_, target);
+  check(::fchownat(parent.fd.get(), parent.name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW),
+        "unable to chown '" + target + "'");
 }
 
 void PgbrFs::truncate(const std::string& path, std::uint64_t size, FileHandle* handle) {
@@ -292,12 +301,18 @@ void PgbrFs::truncate(const std::string& path, std::uint64_t size, FileHandle* h
 }
 
 void PgbrFs::utimens(const std::string& path, const struct timespec times[2], FileHandle* handle) {
+  if (handle != nullptr && handle->reader) {
+    check(::futimens(handle->reader->fd(), times), "unable to set the times of '" + handle->path + "'");
+    sizes_.forget(handle->path);
+    return;
+  }
   std::shared_ptr<StagedFile> writer = handle != nullptr && handle->staged ? handle->staged : findWriter(path);
   if (writer && writer->setTimes(times)) return;
-  Parent parent = openParent(storage_, path);
+  const std::string target = writer ? writer->path() : path;
+  Parent parent = openParent(storage_, target);
   check(::utimensat(parent.fd.get(), parent.name.c_str(), times, AT_SYMLINK_NOFOLLOW),
-        "unable to set the times of '" + path + "'");
-  sizes_.forget(path);
+        "unable to set the times of '" + target + "'");
+  sizes_.forget(target);
 }
 
 std::unique_ptr<FileHandle> PgbrFs::open(const std::string& path, int flags) {

@@ -81,9 +81,15 @@ expect "no staging file left" test -z "$(find "$backing" -name '.pgbrfs-stage.*'
 
 pg_step "SIGKILL of the daemon during a 100 MiB write"
 before=$(sha1sum < "$mnt/scratch/f16777216")
-( dd if=/dev/urandom of="$mnt/scratch/f16777216" bs=1M count=100 2>/dev/null || true ) &
+# One process (one open file: every close(2) publishes) writing slowly enough to be caught in the middle.
+python3 -c '
+import os, sys, time
+with open(sys.argv[1], "wb") as f:
+    for i in range(100):
+        f.write(os.urandom(1 << 20)); time.sleep(0.04)
+' "$mnt/scratch/f16777216" 2>/dev/null &
 writer=$!
-sleep 0.5
+sleep 1
 kill -9 "$PGBRFS_PID"
 wait "$writer" || true
 fusermount3 -uz "$mnt" 2>/dev/null || umount -l "$mnt" || true

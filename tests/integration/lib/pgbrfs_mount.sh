@@ -46,7 +46,9 @@ pgbrfs_try_mount() {
   local backing=$1 mnt=$2
   shift 2
   mkdir -p "$mnt"
+  local was_mounted=0
+  if mountpoint -q "$mnt"; then was_mounted=1; fi
   PGBRFS_STATUS=0
   PGBRFS_OUTPUT=$(timeout 20 "$PGBRFS" "$@" "$backing" "$mnt" 2>&1 </dev/null) || PGBRFS_STATUS=$?
-  if mountpoint -q "$mnt"; then fusermount3 -u "$mnt"; fi
+  if [[ $was_mounted == 0 ]] && mountpoint -q "$mnt"; then fusermount3 -u "$mnt"; fi
 }

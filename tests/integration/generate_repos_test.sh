@@ -14,7 +14,6 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib/pg_cluster.sh
 source "$here/lib/pg_cluster.sh"
-# shellcheck disable=SC2154  # $work, $port1, ... are assigned by name (pg_tmpdir VAR, pg_free_port VAR)
 
 PYTHON=${PYTHON:-/usr/bin/python3}   # must be runnable by postgres (a pyenv shim under /root is not)
 STANZA=demo
@@ -155,6 +154,7 @@ if [[ -n ${PGBR_GENERATED_DIR:-} ]]; then
   out=$PGBR_GENERATED_DIR
   echo "using repos generated earlier in $out"
 else
+  work=""   # assigned by name
   pg_tmpdir work pgbr-gentest
   out=$work/out
   # Not through check(): its progress should show while it runs.

@@ -270,6 +270,10 @@ void PgbrFs::chmod(const std::string& path, mode_t mode, FileHandle* handle) {
   std::shared_ptr<StagedFile> writer = handle != nullptr && handle->staged ? handle->staged : findWriter(path);
   if (writer && writer->setMode(mode)) return;
   const std::string target = writer ? writer->path() : path;
+  if (target.empty()) {
+    check(::fchmod(storage_.rootFd(), mode & 07777), "unable to chmod the mount's root");
+    return;
+  }
   Parent parent = openParent(storage_, target);
   check(::fchmodat(parent.fd.get(), parent.name.c_str(), mode & 07777, 0), "unable to chmod '" + target + "'");
 }
@@ -282,6 +286,10 @@ void PgbrFs::chown(const std::string& path, uid_t uid, gid_t gid, FileHandle* ha
   std::shared_ptr<StagedFile> writer = handle != nullptr && handle->staged ? handle->staged : findWriter(path);
   if (writer && writer->setOwner(uid, gid)) return;
   const std::string target = writer ? writer->path() : path;
+  if (target.empty()) {
+    check(::fchown(storage_.rootFd(), uid, gid), "unable to chown the mount's root");
+    return;
+  }
   Parent parent = openParent(storage_, target);
   check(::fchownat(parent.fd.get(), parent.name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW),
         "unable to chown '" + target + "'");
@@ -309,6 +317,10 @@ void PgbrFs::utimens(const std::string& path, const struct timespec times[2], Fi
   std::shared_ptr<StagedFile> writer = handle != nullptr && handle->staged ? handle->staged : findWriter(path);
   if (writer && writer->setTimes(times)) return;
   const std::string target = writer ? writer->path() : path;
+  if (target.empty()) {
+    check(::futimens(storage_.rootFd(), times), "unable to set the times of the mount's root");
+    return;
+  }
   Parent parent = openParent(storage_, target);
   check(::utimensat(parent.fd.get(), parent.name.c_str(), times, AT_SYMLINK_NOFOLLOW),
         "unable to set the times of '" + target + "'");

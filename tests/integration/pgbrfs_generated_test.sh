@@ -53,7 +53,8 @@ while IFS=$'\t' read -r name conf repo cipher compress pass bundle; do
     latest=$(readlink "$mnt/backup/demo/latest")
     zcat "$mnt/backup/demo/$latest/pg_data/global/pg_control.gz" > "$stub/global/pg_control"
     zcat "$mnt/backup/demo/$latest/pg_data/PG_VERSION.gz" > "$stub/PG_VERSION"
-    chown -R postgres "$stub" "$work"
+    chown -R postgres "$stub"
+    chown postgres "$work"
     expect "$name: pgbackrest archive-get returns the segment byte for byte" bash -c \
       "runuser -u postgres -- pgbackrest --config='$conf' --stanza=demo --pg1-path='$stub' archive-get $seg '$work/got-$seg' && cmp -s '$work/got-$seg' '$work/$seg'"
     verify_out=$(runuser -u postgres -- pgbackrest --config="$conf" --stanza=demo --log-level-console=info verify 2>&1 || true)

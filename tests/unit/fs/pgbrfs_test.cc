@@ -184,6 +184,15 @@ TEST_F(PgbrFsTest, CorruptFileIsEioButListable) {
   EXPECT_NO_THROW(readAll("backup/demo/20261128-051344F/pg_data/backup_label.gz"));
 }
 
+TEST_F(PgbrFsTest, AttributesOfTheRootChange) {
+  fs_->chmod("", 0750, nullptr);
+  EXPECT_EQ(fs_->getattr("", nullptr).st_mode & 07777, 0750u);
+  fs_->chown("", 0, 0, nullptr);
+  const struct timespec times[2] = {{1000, 0}, {2000, 0}};
+  fs_->utimens("", times, nullptr);
+  EXPECT_EQ(fs_->getattr("", nullptr).st_mtim.tv_sec, 2000);
+}
+
 TEST_F(PgbrFsTest, CipherTypeAttribute) {
   EXPECT_EQ(fs_->getxattr("", "user.pgbrfs.cipher-type"), "aes-256-cbc");
   EXPECT_EQ(fs_->getxattr("archive/demo/archive.info", "user.pgbrfs.cipher-type"), "aes-256-cbc");

@@ -79,6 +79,28 @@ expect "... and re-encrypts with the archive key" \
   bash -c "openssl enc -d -aes-256-cbc -md sha1 -pass pass:$(pass_of repo-enc.archive) -in '$backing/archive/demo/15-1/f4096' 2>/dev/null | wc -c | grep -qx 4096"
 expect "no staging file left" test -z "$(find "$backing" -name '.pgbrfs-stage.*')"
 
+pg_step "ownership, mount(8) and fstab-style options"
+mkdir "$mnt/shared" && chmod 777 "$mnt/shared"
+runuser -u postgres -- sh -c "echo by-postgres > '$mnt/shared/p' && mkdir '$mnt/shared/d'"
+expect "a file created by postgres belongs to postgres" test "$(stat -c %U "$mnt/shared/p")" = postgres
+expect "... in the backing directory too" test "$(stat -c %U "$backing/shared/p")" = postgres
+expect "... and so does a directory" test "$(stat -c %U "$backing/shared/d")" = postgres
+chmod 600 "$mnt/shared/p"
+expect "permissions apply to other users (default_permissions)" bash -c "! runuser -u nobody -- cat '$mnt/shared/p' 2>/dev/null"
+expect "postgres reads its own file" test "$(runuser -u postgres -- cat "$mnt/shared/p")" = by-postgres
+expect "O_DIRECT opens are served" dd if="$mnt/shared/p" of=/dev/null iflag=direct status=none
+expect "unknown xattrs are absent, not errors" bash -c "! getfattr -n user.other '$mnt/shared/p' 2>&1 | grep -qv 'No such attribute'"
+pgbrfs_unmount "$mnt"
+mkdir -p "$work/mnt-fstab"
+# mount(8) runs "pgbrfs" from the default PATH for -t fuse.pgbrfs; the uninstalled binary is named with "prog#source".
+expect "mount -t fuse with fstab options (nofail, _netdev, x-systemd.*)" \
+  mount -t fuse "$PGBRFS#$backing" "$work/mnt-fstab" \
+  -o "passfile=$work/pass,nofail,_netdev,x-systemd.automount,allow_other,default_permissions"
+pg_cleanup_register "fusermount3 -uz '$work/mnt-fstab' 2>/dev/null || true"
+expect "... and serves the repository" test -s "$work/mnt-fstab/archive/demo/archive.info"
+fusermount3 -u "$work/mnt-fstab" || true
+pgbrfs_mount "$backing" "$mnt" -o passfile="$work/pass"
+
 pg_step "SIGKILL of the daemon during a 100 MiB write"
 before=$(sha1sum < "$mnt/scratch/f16777216")
 # One process (one open file: every close(2) publishes) writing slowly enough to be caught in the middle.

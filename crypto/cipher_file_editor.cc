@@ -112,7 +112,8 @@ void CipherFileEditor::unfinish() {
 
 void CipherFileEditor::append(ByteView data) {
   unfinish();
-  std::vector<std::uint8_t> out;
+  // Ciphertext needs no wiping, and the buffer is kept between calls: appends are the hot path of every write.
+  std::vector<std::uint8_t>& out = cipherScratch_;
   while (!data.empty()) {
     if (tailSize_ > 0 || data.size() < kBlock) {
       // Complete the partial block first (or keep a short remainder as the new tail).
@@ -130,14 +131,13 @@ void CipherFileEditor::append(ByteView data) {
       continue;
     }
     const std::size_t whole = std::min(data.size() - data.size() % kBlock, kChunk);
-    out.resize(whole);
+    if (out.size() < whole) out.resize(kChunk);
     runBlocks(encryptCtx_.get(), chain_.data(), data.data(), whole, out.data());
     io_->writeAt(blockOffset(committedBlocks_), ByteView(out.data(), whole));
     std::memcpy(chain_.data(), out.data() + whole - kBlock, kBlock);
     committedBlocks_ += whole / kBlock;
     data = data.subspan(whole);
   }
-  Secret::wipe(out.data(), out.size());
 }
 
 void CipherFileEditor::appendZeros(std::uint64_t count) {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <vector>
 
 #include "crypto/bytes.h"
 #include "crypto/cipher_file_io.h"
@@ -73,6 +74,7 @@ class CipherFileEditor {
   std::array<std::uint8_t, offsets::kBlockSize> tail_{};  // plaintext after the committed blocks
   std::size_t tailSize_ = 0;
   std::array<std::uint8_t, offsets::kBlockSize> chain_{};  // ciphertext of the last committed block (or the IV)
+  std::vector<std::uint8_t> cipherScratch_;         // reused output buffer of append()
   std::map<std::uint64_t, Bytes> pending_;             // writes past the end, by offset, non-overlapping
   std::uint64_t pendingBytes_ = 0;
   std::uint64_t maxPendingBytes_ = kDefaultMaxPendingBytes;

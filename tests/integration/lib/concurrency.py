@@ -441,7 +441,7 @@ def abort_fuse(connection, daemon_pid):
             with open(path, "w") as f:
                 f.write("1")
             return "aborted the FUSE connection (%s)" % path
-        except OSError as e:
+        except OSError:
             pass
     try:
         os.kill(daemon_pid, signal.SIGKILL)

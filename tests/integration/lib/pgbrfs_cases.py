@@ -221,10 +221,27 @@ class Cases:
                "rmdir -> %s, close -> %s, file exists afterwards: %s" % (
                    "succeeded" if rm is None else show(rm), "ok" if closed is None else show(closed), survived))
 
+    def rename_over_dir_with_staging(self):
+        d = self.dir("dirover")
+        a, b = os.path.join(d, "a"), os.path.join(d, "b")
+        os.mkdir(a)
+        os.mkdir(b)
+        with open(os.path.join(a, "x"), "wb") as f:
+            f.write(b"x" * 1000)
+        fd = os.open(os.path.join(a, "x"), os.O_RDWR)
+        os.pwrite(fd, b"y", 0)
+        os.fsync(fd)                            # staged beside the file, in a/
+        os.unlink(os.path.join(a, "x"))         # a/ is now empty
+        listed = os.listdir(a)
+        renamed = try_(lambda: os.rename(b, a))
+        try_(lambda: os.close(fd))
+        result(renamed is None, "rename(2) of a directory over an empty one works while an unlinked open file of it is staged",
+               "a/ lists %s; rename b -> a: %s" % (listed, "ok" if renamed is None else show(renamed)))
+
     def run(self):
         for case in (self.o_trunc_without_write, self.readdir_unpublished, self.readdir_dots, self.idle_writer,
                      self.renamed_while_source_open, self.stale_reader, self.unlinked_file, self.replaced_by_rename,
-                     self.dir_rename_with_staged_file, self.rmdir_with_new_file):
+                     self.dir_rename_with_staged_file, self.rmdir_with_new_file, self.rename_over_dir_with_staging):
             try:
                 case()
             except Exception as e:   # a case that cannot even run is a failure of that case only

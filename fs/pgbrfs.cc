@@ -120,9 +120,8 @@ std::uint64_t PgbrFs::plainSize(const std::string& path, const struct stat& st) 
 
 struct stat PgbrFs::getattr(const std::string& path, FileHandle* handle) {
   if (handle != nullptr) {
-    if (handle->staged) {
-      if (std::optional<struct stat> st = handle->staged->stagedAttributes()) return *st;
-    } else if (handle->reader) {
+    if (handle->staged) return handle->staged->attributes();
+    if (handle->reader) {
       struct stat st {};
       check(::fstat(handle->reader->fd(), &st), "unable to stat '" + handle->path + "'");
       st.st_size = static_cast<off_t>(handle->reader->plainSize());
@@ -184,8 +183,12 @@ void PgbrFs::rmdir(const std::string& path) {
   if (::unlinkat(parent.fd.get(), parent.name.c_str(), AT_REMOVEDIR) == 0) return;
   if (errno != ENOTEMPTY) throw FsError::fromErrno(errno, "unable to remove directory '" + path + "'");
   // Only hidden staging files left (from a killed daemon): they are garbage, remove them and retry.
+  // Staging files of this daemon belong to files still open for writing: those keep the directory.
+  const std::string live = std::string(kStagePrefix) + staging_.instance + ".";
   std::optional<std::vector<std::string>> names = storage_.list(path);
-  if (!names || !std::all_of(names->begin(), names->end(), [](const std::string& n) { return isStagingName(n); }))
+  if (!names || !std::all_of(names->begin(), names->end(), [&](const std::string& n) {
+        return isStagingName(n) && !n.starts_with(live);
+      }))
     throw FsError(ENOTEMPTY, "directory '" + path + "' is not empty");
   for (const std::string& name : *names) storage_.remove(path + "/" + name);
   check(::unlinkat(parent.fd.get(), parent.name.c_str(), AT_REMOVEDIR), "unable to remove directory '" + path + "'");
@@ -220,15 +223,15 @@ void PgbrFs::rename(const std::string& from, const std::string& to, unsigned int
   }
   // A file still being written is published first, so the rename moves real content.
   if (writer) writer->publish();
+  // A writer of the target keeps the content it had (its descriptor is taken before the name is replaced).
+  std::shared_ptr<StagedFile> replaced = findWriter(to);
+  if (replaced && replaced != writer) replaced->unlinked();
   if (::renameat2(source.fd.get(), source.name.c_str(), target.fd.get(), target.name.c_str(), flags) != 0)
     throw FsError::fromErrno(errno, "unable to rename '" + from + "' to '" + to + "'");
   {
     std::lock_guard lock(writersMutex_);
-    // A writer of the replaced target must no longer publish over the file that took its place.
-    if (const auto it = writers_.find(to); it != writers_.end()) {
-      if (std::shared_ptr<StagedFile> replaced = it->second.lock(); replaced && replaced != writer) replaced->unlinked();
-      writers_.erase(it);
-    }
+    // The writer of the replaced target (unlinked above) no longer owns the name.
+    if (const auto it = writers_.find(to); it != writers_.end()) writers_.erase(it);
     // Writers below a renamed directory, and the renamed file itself, follow the new name.
     std::vector<std::pair<std::string, std::weak_ptr<StagedFile>>> moved;
     const std::string prefix = from + "/";
@@ -241,7 +244,7 @@ void PgbrFs::rename(const std::string& from, const std::string& to, unsigned int
       }
     }
     for (auto& [path, weak] : moved) {
-      if (std::shared_ptr<StagedFile> file = weak.lock()) file->moved(path);
+      if (std::shared_ptr<StagedFile> file = weak.lock()) file->moved(path, from, to);
       writers_[path] = weak;
     }
   }
@@ -333,6 +336,7 @@ std::unique_ptr<FileHandle> PgbrFs::open(const std::string& path, int flags) {
   handle->flags = flags;
   if ((flags & O_ACCMODE) != O_RDONLY) {
     handle->staged = writerFor(path, (flags & O_TRUNC) != 0);
+    handle->writtenSinceFlush = (flags & O_TRUNC) != 0;  // `: > file` empties the file at close
     return handle;
   }
   // A reader of a file that is being written through the mount sees what was written.
@@ -420,7 +424,7 @@ std::vector<DirEntry> PgbrFs::readdir(const std::string& path) {
   std::set<std::string> names;
   while (const dirent* entry = ::readdir(dir)) {
     const std::string name = entry->d_name;
-    if (isStagingName(name)) continue;
+    if (isStagingName(name) || name == "." || name == "..") continue;  // the bridge adds . and ..
     mode_t type = 0;
     switch (entry->d_type) {
       case DT_REG: type = S_IFREG; break;
@@ -438,7 +442,9 @@ std::vector<DirEntry> PgbrFs::readdir(const std::string& path) {
   for (const auto& [writerPath, weak] : writers_) {
     if (!writerPath.starts_with(prefix) || writerPath.find('/', prefix.size()) != std::string::npos) continue;
     const std::string name = writerPath.substr(prefix.size());
-    if (!weak.expired() && names.insert(name).second) entries.push_back({name, S_IFREG, 0});
+    // A zero inode would make readdir(3) skip the entry.
+    if (!weak.expired() && names.insert(name).second)
+      entries.push_back({name, S_IFREG, static_cast<ino_t>(std::hash<std::string>{}(writerPath) | 1)});
   }
   return entries;
 }

@@ -284,10 +284,23 @@ std::string StagedFile::path() {
   return path_;
 }
 
-void StagedFile::moved(const std::string& newPath) {
+void StagedFile::moved(const std::string& newPath, const std::string& fromDir, const std::string& toDir) {
   std::lock_guard lock(mutex_);
   path_ = newPath;
-  backing_.reset();
+  // The staging file lies beside the target: it moved too when a directory above both was renamed.
+  if (!stagePath_.empty() && stagePath_.starts_with(fromDir + "/"))
+    stagePath_ = toDir + stagePath_.substr(fromDir.size());
+}
+
+struct stat StagedFile::attributes() {
+  if (std::optional<struct stat> st = stagedAttributes()) return *st;
+  std::lock_guard lock(mutex_);
+  BackingReader& reader = backingReader();
+  struct stat st {};
+  if (::fstat(reader.fd(), &st) != 0) throw FsError::fromErrno(errno, "unable to stat '" + path_ + "'");
+  st.st_size = static_cast<off_t>(reader.plainSize());
+  st.st_blocks = (st.st_size + 511) / 512;
+  return st;
 }
 
 void StagedFile::unlinked() {

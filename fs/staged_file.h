@@ -62,13 +62,17 @@ class StagedFile {
   void sync();
   // Attributes while changes are staged (plaintext size); nullopt when the backing file is current.
   std::optional<struct stat> stagedAttributes();
+  // Attributes of what this file holds now: the staged content, or the backing file it has open (which may have
+  // been unlinked), with the plaintext size.
+  struct stat attributes();
   // Attribute changes while staged apply to the staging file (and times are re-applied after the last write).
   bool setMode(mode_t mode);
   bool setOwner(uid_t uid, gid_t gid);
   bool setTimes(const struct timespec times[2]);
 
   std::string path();
-  void moved(const std::string& newPath);
+  // The file (or a directory above it, renamed from `fromDir` to `toDir`) was renamed to `newPath`.
+  void moved(const std::string& newPath, const std::string& fromDir, const std::string& toDir);
   void unlinked();
 
  private:

@@ -18,16 +18,6 @@ namespace pgbr::backup {
 
 namespace {
 
-std::string parentOf(const std::string& path) {
-  const std::size_t slash = path.rfind('/');
-  return slash == std::string::npos ? std::string() : path.substr(0, slash);
-}
-
-std::string baseOf(const std::string& path) {
-  const std::size_t slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
 class Fd {
  public:
   explicit Fd(int fd) : fd_(fd) {}
@@ -49,6 +39,16 @@ class Fd {
 };
 
 }  // namespace
+
+std::string repoPathParent(const std::string& path) {
+  const std::size_t slash = path.rfind('/');
+  return slash == std::string::npos ? std::string() : path.substr(0, slash);
+}
+
+std::string repoPathName(const std::string& path) {
+  const std::size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
 
 void validateRepoPath(const std::string& path) {
   if (path.empty() || path.front() == '/')
@@ -108,14 +108,14 @@ std::optional<Bytes> PosixStorage::get(const std::string& path) {
 std::optional<StorageInfo> PosixStorage::info(const std::string& path) {
   if (!path.empty()) validateRepoPath(path);
   // Open the parent beneath the root, then lstat the last component relative to it.
-  const std::string parent = parentOf(path);
+  const std::string parent = repoPathParent(path);
   Fd dir(openBeneath(parent, O_PATH | O_DIRECTORY));
   if (dir.get() < 0) {
     if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
     throw StorageError::fromErrno("unable to open directory of '" + path + "'", errno);
   }
   struct stat st {};
-  const std::string base = path.empty() ? "." : baseOf(path);
+  const std::string base = path.empty() ? "." : repoPathName(path);
   if (::fstatat(dir.get(), base.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     if (errno == ENOENT) return std::nullopt;
     throw StorageError::fromErrno("unable to get info for '" + path + "'", errno);
@@ -164,15 +164,15 @@ std::optional<std::vector<std::string>> PosixStorage::list(const std::string& pa
 
 void PosixStorage::makeParents(const std::string& path) {
   std::string partial;
-  const std::string parent = parentOf(path);
+  const std::string parent = repoPathParent(path);
   if (parent.empty()) return;
   std::size_t start = 0;
   while (start <= parent.size()) {
     const std::size_t end = std::min(parent.find('/', start), parent.size());
     partial = parent.substr(0, end);
-    Fd dir(openBeneath(parentOf(partial), O_PATH | O_DIRECTORY));
+    Fd dir(openBeneath(repoPathParent(partial), O_PATH | O_DIRECTORY));
     if (dir.get() < 0) throw StorageError::fromErrno("unable to open directory of '" + partial + "'", errno);
-    if (::mkdirat(dir.get(), baseOf(partial).c_str(), 0750) != 0 && errno != EEXIST)
+    if (::mkdirat(dir.get(), repoPathName(partial).c_str(), 0750) != 0 && errno != EEXIST)
       throw StorageError::fromErrno("unable to create directory '" + partial + "'", errno);
     start = end + 1;
   }
@@ -181,7 +181,7 @@ void PosixStorage::makeParents(const std::string& path) {
 void PosixStorage::put(const std::string& path, ByteView data, const StorageWriteOptions& options) {
   validateRepoPath(path);
   if (options.createParents) makeParents(path);
-  const std::string parent = parentOf(path), base = baseOf(path), temp = base + kTempSuffix;
+  const std::string parent = repoPathParent(path), base = repoPathName(path), temp = base + kTempSuffix;
   Fd dir(openBeneath(parent, O_RDONLY | O_DIRECTORY));
   if (dir.get() < 0) throw StorageError::fromErrno("unable to open directory of '" + path + "'", errno);
   Fd file(::openat(dir.get(), temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, options.mode));
@@ -207,12 +207,12 @@ void PosixStorage::put(const std::string& path, ByteView data, const StorageWrit
 
 bool PosixStorage::remove(const std::string& path) {
   validateRepoPath(path);
-  Fd dir(openBeneath(parentOf(path), O_PATH | O_DIRECTORY));
+  Fd dir(openBeneath(repoPathParent(path), O_PATH | O_DIRECTORY));
   if (dir.get() < 0) {
     if (errno == ENOENT) return false;
     throw StorageError::fromErrno("unable to open directory of '" + path + "'", errno);
   }
-  if (::unlinkat(dir.get(), baseOf(path).c_str(), 0) != 0) {
+  if (::unlinkat(dir.get(), repoPathName(path).c_str(), 0) != 0) {
     if (errno == ENOENT) return false;
     throw StorageError::fromErrno("unable to remove '" + path + "'", errno);
   }

@@ -51,6 +51,10 @@ class Storage {
 // pgBackRest's suffix for files being written before their atomic rename (FORMAT.md §1).
 inline constexpr const char* kTempSuffix = ".pgbackrest.tmp";
 
+// The directory part and the last component of a repository path: "a/b/c" -> "a/b" and "c"; "c" -> "" and "c".
+std::string repoPathParent(const std::string& path);
+std::string repoPathName(const std::string& path);
+
 // Throws std::invalid_argument unless `path` is relative, free of "." and ".." components and empty components.
 void validateRepoPath(const std::string& path);
 

@@ -20,16 +20,6 @@ namespace {
 
 constexpr const char* kCipherTypeXattr = "user.pgbrfs.cipher-type";
 
-std::string parentOf(const std::string& path) {
-  const std::size_t slash = path.rfind('/');
-  return slash == std::string::npos ? std::string() : path.substr(0, slash);
-}
-
-std::string baseOf(const std::string& path) {
-  const std::size_t slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
 std::string randomInstance() {
   std::uint8_t bytes[4];
   crypto::randomBytes(MutableByteView(bytes, sizeof(bytes)));
@@ -46,9 +36,9 @@ struct Parent {
 };
 
 Parent openParent(backup::PosixStorage& storage, const std::string& path) {
-  UniqueFd fd(storage.openBeneath(parentOf(path), O_PATH | O_DIRECTORY));
+  UniqueFd fd(storage.openBeneath(backup::repoPathParent(path), O_PATH | O_DIRECTORY));
   if (!fd) throw FsError::fromErrno(errno, "unable to open the directory of '" + path + "'");
-  return {std::move(fd), baseOf(path)};
+  return {std::move(fd), backup::repoPathName(path)};
 }
 
 void check(int rc, const std::string& what) {
@@ -69,7 +59,7 @@ PgbrFs::PgbrFs(FsOptions options)
       staging_{storage_, randomInstance(), {}, options_.spec.encrypted()} {}
 
 void PgbrFs::refuseStagingName(const std::string& path) {
-  if (isStagingName(baseOf(path)))
+  if (isStagingName(backup::repoPathName(path)))
     throw FsError(EPERM, "'" + path + "' uses a name reserved for pgbrfs staging files");
 }
 
@@ -128,7 +118,7 @@ struct stat PgbrFs::getattr(const std::string& path, FileHandle* handle) {
       return st;
     }
   }
-  if (!path.empty() && isStagingName(baseOf(path))) throw FsError(ENOENT, "hidden staging file");
+  if (!path.empty() && isStagingName(backup::repoPathName(path))) throw FsError(ENOENT, "hidden staging file");
   if (std::shared_ptr<StagedFile> writer = findWriter(path))
     if (std::optional<struct stat> st = writer->stagedAttributes()) return *st;
   UniqueFd fd(storage_.openBeneath(path, O_PATH | O_NOFOLLOW));

@@ -18,16 +18,6 @@ namespace pgbr::fs {
 
 namespace {
 
-std::string parentOf(const std::string& path) {
-  const std::size_t slash = path.rfind('/');
-  return slash == std::string::npos ? std::string() : path.substr(0, slash);
-}
-
-std::string baseOf(const std::string& path) {
-  const std::size_t slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
 std::string join(const std::string& dir, const std::string& name) { return dir.empty() ? name : dir + "/" + name; }
 
 UniqueFd openDir(backup::PosixStorage& storage, const std::string& dir) {
@@ -91,7 +81,7 @@ std::shared_ptr<StagedFile> StagedFile::openExisting(StagingContext& context, co
 // Creates the staging file beside the target: empty, or a copy of the current file. Caller holds the mutex (or is
 // the constructor).
 void StagedFile::stage(bool empty, const Owner* owner) {
-  const std::string dir = parentOf(path_);
+  const std::string dir = backup::repoPathParent(path_);
   char name[96];
   std::snprintf(name, sizeof(name), "%s%s.%llu", kStagePrefix, context_.instance.c_str(),
                 static_cast<unsigned long long>(++context_.sequence));
@@ -211,9 +201,9 @@ void StagedFile::publish() {
   if (times_ && ::futimens(stageFd_.get(), times_->data()) != 0)
     throw FsError::fromErrno(errno, "unable to set the times of '" + path_ + "'");
   if (::fsync(stageFd_.get()) != 0) throw FsError::fromErrno(errno, "unable to sync '" + path_ + "'");
-  const UniqueFd stageDir = openDir(context_.storage, parentOf(stagePath_));
-  const UniqueFd targetDir = openDir(context_.storage, parentOf(path_));
-  if (::renameat(stageDir.get(), baseOf(stagePath_).c_str(), targetDir.get(), baseOf(path_).c_str()) != 0)
+  const UniqueFd stageDir = openDir(context_.storage, backup::repoPathParent(stagePath_));
+  const UniqueFd targetDir = openDir(context_.storage, backup::repoPathParent(path_));
+  if (::renameat(stageDir.get(), backup::repoPathName(stagePath_).c_str(), targetDir.get(), backup::repoPathName(path_).c_str()) != 0)
     throw FsError::fromErrno(errno, "unable to publish '" + path_ + "'");
   // The content is in place; from here on the old staging name is gone whatever happens.
   editor_.reset();

@@ -1,5 +1,7 @@
 #include "backup/pgbackrest_config.h"
 
+#include "backup/unique_fd.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -463,25 +465,11 @@ void addEnvironmentVariable(State& state, const std::string& variable, const std
 // Files
 // ---------------------------------------------------------------------------------------------------------------
 
-// An open file descriptor, closed on scope exit.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // The whole file, or nullopt when it does not exist and `required` is false. The buffer may hold secrets: the
 // caller wipes it. `mode` receives the file's permission bits.
 std::optional<std::string> readWholeFile(const fs::path& file, bool required, mode_t& mode) {
-  const Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  const UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) {
     const int error = errno;
     if (error == ENOENT) {

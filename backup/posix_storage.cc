@@ -13,32 +13,9 @@
 #include <stdexcept>
 
 #include "backup/storage_error.h"
+#include "backup/unique_fd.h"
 
 namespace pgbr::backup {
-
-namespace {
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  // Closes now, reporting the error (close can report a failed write on some file systems).
-  int release() {
-    const int rc = ::close(fd_);
-    fd_ = -1;
-    return rc;
-  }
-
- private:
-  int fd_;
-};
-
-}  // namespace
 
 std::string repoPathParent(const std::string& path) {
   const std::size_t slash = path.rfind('/');
@@ -86,7 +63,7 @@ int PosixStorage::openBeneath(const std::string& path, int flags, mode_t mode) c
 
 std::optional<Bytes> PosixStorage::get(const std::string& path) {
   validateRepoPath(path);
-  Fd fd(openBeneath(path, O_RDONLY | O_NOFOLLOW));
+  UniqueFd fd(openBeneath(path, O_RDONLY | O_NOFOLLOW));
   if (fd.get() < 0) {
     if (errno == ENOENT) return std::nullopt;
     throw StorageError::fromErrno("unable to open '" + path + "' for read", errno);
@@ -109,7 +86,7 @@ std::optional<StorageInfo> PosixStorage::info(const std::string& path) {
   if (!path.empty()) validateRepoPath(path);
   // Open the parent beneath the root, then lstat the last component relative to it.
   const std::string parent = repoPathParent(path);
-  Fd dir(openBeneath(parent, O_PATH | O_DIRECTORY));
+  UniqueFd dir(openBeneath(parent, O_PATH | O_DIRECTORY));
   if (dir.get() < 0) {
     if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
     throw StorageError::fromErrno("unable to open directory of '" + path + "'", errno);
@@ -170,7 +147,7 @@ void PosixStorage::makeParents(const std::string& path) {
   while (start <= parent.size()) {
     const std::size_t end = std::min(parent.find('/', start), parent.size());
     partial = parent.substr(0, end);
-    Fd dir(openBeneath(repoPathParent(partial), O_PATH | O_DIRECTORY));
+    UniqueFd dir(openBeneath(repoPathParent(partial), O_PATH | O_DIRECTORY));
     if (dir.get() < 0) throw StorageError::fromErrno("unable to open directory of '" + partial + "'", errno);
     if (::mkdirat(dir.get(), repoPathName(partial).c_str(), 0750) != 0 && errno != EEXIST)
       throw StorageError::fromErrno("unable to create directory '" + partial + "'", errno);
@@ -182,9 +159,9 @@ void PosixStorage::put(const std::string& path, ByteView data, const StorageWrit
   validateRepoPath(path);
   if (options.createParents) makeParents(path);
   const std::string parent = repoPathParent(path), base = repoPathName(path), temp = base + kTempSuffix;
-  Fd dir(openBeneath(parent, O_RDONLY | O_DIRECTORY));
+  UniqueFd dir(openBeneath(parent, O_RDONLY | O_DIRECTORY));
   if (dir.get() < 0) throw StorageError::fromErrno("unable to open directory of '" + path + "'", errno);
-  Fd file(::openat(dir.get(), temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, options.mode));
+  UniqueFd file(::openat(dir.get(), temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, options.mode));
   if (file.get() < 0) throw StorageError::fromErrno("unable to open '" + path + kTempSuffix + "' for write", errno);
   auto fail = [&](const std::string& what, int error) {
     ::unlinkat(dir.get(), temp.c_str(), 0);
@@ -198,7 +175,7 @@ void PosixStorage::put(const std::string& path, ByteView data, const StorageWrit
     rest = rest.subspan(static_cast<std::size_t>(n));
   }
   if (options.sync && ::fsync(file.get()) != 0) fail("unable to sync '" + path + kTempSuffix + "'", errno);
-  if (file.release() != 0) fail("unable to close '" + path + kTempSuffix + "'", errno);
+  if (file.close() != 0) fail("unable to close '" + path + kTempSuffix + "'", errno);
   if (::renameat(dir.get(), temp.c_str(), dir.get(), base.c_str()) != 0)
     fail("unable to move '" + path + kTempSuffix + "' to '" + path + "'", errno);
   if (options.sync && ::fsync(dir.get()) != 0)
@@ -207,7 +184,7 @@ void PosixStorage::put(const std::string& path, ByteView data, const StorageWrit
 
 bool PosixStorage::remove(const std::string& path) {
   validateRepoPath(path);
-  Fd dir(openBeneath(repoPathParent(path), O_PATH | O_DIRECTORY));
+  UniqueFd dir(openBeneath(repoPathParent(path), O_PATH | O_DIRECTORY));
   if (dir.get() < 0) {
     if (errno == ENOENT) return false;
     throw StorageError::fromErrno("unable to open directory of '" + path + "'", errno);

@@ -9,9 +9,11 @@
 
 #include "crypto/cipher_spec.h"
 #include "crypto/random_access_decryptor.h"
-#include "fs/unique_fd.h"
+#include "backup/unique_fd.h"
 
 namespace pgbr::fs {
+
+using backup::UniqueFd;
 
 class BackingReader {
  public:

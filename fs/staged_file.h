@@ -17,9 +17,11 @@
 #include "crypto/cipher_spec.h"
 #include "fs/backing_reader.h"
 #include "fs/content_editor.h"
-#include "fs/unique_fd.h"
+#include "backup/unique_fd.h"
 
 namespace pgbr::fs {
+
+using backup::UniqueFd;
 
 // Shared by every StagedFile of one mount.
 struct StagingContext {

@@ -1,11 +1,11 @@
-// A move-only owner of a file descriptor.
+// A move-only owner of a file descriptor: closed on destruction, or by close() when the caller wants the error.
 #pragma once
 
 #include <unistd.h>
 
 #include <utility>
 
-namespace pgbr::fs {
+namespace pgbr::backup {
 
 class UniqueFd {
  public:
@@ -22,6 +22,8 @@ class UniqueFd {
 
   int get() const { return fd_; }
   explicit operator bool() const { return fd_ >= 0; }
+  // Closes now and returns close(2)'s result (some file systems report a failed write only here).
+  int close() { return ::close(std::exchange(fd_, -1)); }
   // Gives up ownership without closing.
   int release() { return std::exchange(fd_, -1); }
   void reset(int fd = -1) {
@@ -33,4 +35,4 @@ class UniqueFd {
   int fd_ = -1;
 };
 
-}  // namespace pgbr::fs
+}  // namespace pgbr::backup

@@ -2,11 +2,12 @@
 //   pgbrfs [options] BACKING_DIR MOUNTPOINT
 // Parses the command line (libfuse's options plus ours), finds the passphrase, checks the repository with it,
 // then mounts and serves until unmounted. Exit statuses: fs/exit_codes.h (documented in pgbrfs(8)).
-#include <fuse.h>
 #include <fuse_lowlevel.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -17,9 +18,11 @@
 
 #include "backup/posix_storage.h"
 #include "fs/exit_codes.h"
+#include "fs/fs_error.h"
 #include "fs/fuse_bridge.h"
 #include "fs/log.h"
 #include "fs/mount_check.h"
+#include "fs/mount_table.h"
 #include "fs/passphrase_source.h"
 #include "fs/pgbrfs.h"
 
@@ -123,21 +126,6 @@ int fail(ExitCode code, const std::string& message, const std::string& hint = {}
   return code;
 }
 
-bool isMountPoint(const std::string& path) {
-  std::ifstream mounts("/proc/self/mountinfo");
-  char resolved[PATH_MAX];
-  if (realpath(path.c_str(), resolved) == nullptr) return false;
-  for (std::string line; std::getline(mounts, line);) {
-    // Field 5 is the mount point (spaces escaped as \040).
-    std::size_t pos = 0;
-    for (int field = 0; field < 4 && pos != std::string::npos; field++) pos = line.find(' ', pos + 1);
-    if (pos == std::string::npos) continue;
-    const std::size_t end = line.find(' ', pos + 1);
-    if (line.substr(pos + 1, end - pos - 1) == resolved) return true;
-  }
-  return false;
-}
-
 int run(int argc, char** argv) {
   fuse_args args = FUSE_ARGS_INIT(argc, argv);
   Options options;
@@ -145,7 +133,7 @@ int run(int argc, char** argv) {
   if (options.showHelp) {
     std::cout << kUsage << "\nFUSE options:\n";
     fuse_cmdline_help();
-    fuse_lib_help(&args);
+    fuse_lowlevel_help();
     return kExitOk;
   }
   if (options.showVersion) {
@@ -173,7 +161,7 @@ int run(int argc, char** argv) {
   if (::stat(mountpoint.get(), &st) != 0 || !S_ISDIR(st.st_mode))
     return fail(kExitMountpoint, std::string("mountpoint '") + mountpoint.get() + "' does not exist or is not a directory",
                 "create it with mkdir");
-  if (isMountPoint(mountpoint.get()))
+  if (mountedDevice(mountpoint.get()))
     return fail(kExitMountpoint, std::string("mountpoint '") + mountpoint.get() + "' is already a mount point",
                 std::string("unmount it first (fusermount3 -u ") + mountpoint.get() + ")");
 
@@ -202,41 +190,53 @@ int run(int argc, char** argv) {
     if (check.infoFilesChecked == 0)
       log(LogLevel::Info, "repository '" + *options.backingDir + "' is empty: nothing to check (run stanza-create)");
     filesystem = std::make_unique<PgbrFs>(FsOptions{*options.backingDir, spec, !options.noWriteback});
+  } catch (const FsError& e) {
+    if (e.errorNumber() == EBUSY)
+      return fail(kExitBackingDir, e.what(), "unmount it first (findmnt -t fuse.pgbrfs lists pgbrfs mounts)");
+    return fail(kExitBackingDir, e.what());
   } catch (const std::exception& e) {
     return fail(kExitBackingDir, e.what());
   }
 
-  fuse* handle = fuse_new(&args, &fuseOperations(), sizeof(fuse_operations), filesystem.get());
+  // findmnt, df and /proc/mounts show "fuse.pgbrfs" and the backing directory (commas would end the option).
+  {
+    char resolved[PATH_MAX];
+    std::string source = ::realpath(options.backingDir->c_str(), resolved) != nullptr ? resolved : *options.backingDir;
+    std::replace(source.begin(), source.end(), ',', '_');
+    const std::string naming = "-osubtype=pgbrfs,fsname=" + source;
+    fuse_opt_insert_arg(&args, 1, naming.c_str());
+  }
+  FuseBridge bridge{*filesystem, {}, mountpoint.get(), {}};
+  fuse_session* session = fuse_session_new(&args, &fuseOperations(), sizeof(fuse_lowlevel_ops), &bridge);
   fuse_opt_free_args(&args);
-  if (handle == nullptr) return fail(kExitUsage, "invalid FUSE options", "see pgbrfs --help");
-  if (fuse_mount(handle, mountpoint.get()) != 0) {
-    fuse_destroy(handle);
+  if (session == nullptr) return fail(kExitUsage, "invalid FUSE options", "see pgbrfs --help");
+  if (fuse_session_mount(session, mountpoint.get()) != 0) {
+    fuse_session_destroy(session);
     return fail(kExitFuse, std::string("unable to mount on '") + mountpoint.get() + "'",
                 "is /dev/fuse available? non-root users need fusermount3 and 'user_allow_other' for allow_other");
   }
   if (fuse_daemonize(cmdline.foreground) != 0) {
-    fuse_unmount(handle);
-    fuse_destroy(handle);
+    fuse_session_unmount(session);
+    fuse_session_destroy(session);
     return fail(kExitFuse, "unable to daemonize");
   }
   if (!cmdline.foreground) useSyslog();
   log(LogLevel::Info, "mounted '" + *options.backingDir + "' on '" + mountpoint.get() + "' (cipher " +
                           std::string(crypto::cipherTypeName(spec.type())) + ")");
-  fuse_session* session = fuse_get_session(handle);
   fuse_set_signal_handlers(session);
   int rc = 0;
   if (cmdline.singlethread) {
-    rc = fuse_loop(handle);
+    rc = fuse_session_loop(session);
   } else {
     fuse_loop_config* config = fuse_loop_cfg_create();
     fuse_loop_cfg_set_clone_fd(config, static_cast<unsigned int>(cmdline.clone_fd));
     fuse_loop_cfg_set_max_threads(config, cmdline.max_threads);
-    rc = fuse_loop_mt(handle, config);
+    rc = fuse_session_loop_mt(session, config);
     fuse_loop_cfg_destroy(config);
   }
   fuse_remove_signal_handlers(session);
-  fuse_unmount(handle);
-  fuse_destroy(handle);
+  fuse_session_unmount(session);
+  fuse_session_destroy(session);
   log(LogLevel::Info, "unmounted '" + std::string(mountpoint.get()) + "'");
   return rc == 0 ? kExitOk : kExitFuse;
 }

@@ -20,14 +20,6 @@ namespace {
 
 constexpr const char* kCipherTypeXattr = "user.pgbrfs.cipher-type";
 
-std::string randomInstance() {
-  std::uint8_t bytes[4];
-  crypto::randomBytes(MutableByteView(bytes, sizeof(bytes)));
-  char text[16];
-  std::snprintf(text, sizeof(text), "%02x%02x%02x%02x", bytes[0], bytes[1], bytes[2], bytes[3]);
-  return text;
-}
-
 // The directory holding `path`, opened beneath the root, and the last component: every change to the backing
 // tree is made relative to such a descriptor, so nothing outside the repository can be touched.
 struct Parent {
@@ -56,7 +48,13 @@ PgbrFs::PgbrFs(FsOptions options)
     : options_(std::move(options)),
       storage_(options_.backingDir),
       resolver_(storage_, options_.spec),
-      staging_{storage_, randomInstance(), {}, options_.spec.encrypted()} {}
+      area_(storage_),
+      staging_{storage_, area_, options_.spec.encrypted()} {
+  if (area_.leftoversRemoved() > 0)
+    log(LogLevel::Warn, "removed " + std::to_string(area_.leftoversRemoved()) +
+                            " staging file(s) left by a daemon that did not stop cleanly; their writes were never "
+                            "published and the files they were replacing are intact");
+}
 
 void PgbrFs::refuseStagingName(const std::string& path) {
   if (isStagingName(backup::repoPathName(path)))
@@ -85,6 +83,11 @@ std::shared_ptr<StagedFile> PgbrFs::writerFor(const std::string& path, bool trun
   return file;
 }
 
+std::shared_ptr<StagedFile> PgbrFs::openFileFor(const std::string& path, FileHandle* handle) {
+  if (handle != nullptr && handle->staged) return handle->staged;
+  return findWriter(path);
+}
+
 // Something under `path` changed through the mount: forget derived state.
 void PgbrFs::changed(const std::string& path) {
   sizes_.forget(path);
@@ -109,15 +112,7 @@ std::uint64_t PgbrFs::plainSize(const std::string& path, const struct stat& st) 
 }
 
 struct stat PgbrFs::getattr(const std::string& path, FileHandle* handle) {
-  if (handle != nullptr) {
-    if (handle->staged) return handle->staged->attributes();
-    if (handle->reader) {
-      struct stat st {};
-      check(::fstat(handle->reader->fd(), &st), "unable to stat '" + handle->path + "'");
-      st.st_size = static_cast<off_t>(handle->reader->plainSize());
-      return st;
-    }
-  }
+  if (handle != nullptr && handle->staged) return handle->staged->attributes();
   if (!path.empty() && isStagingName(backup::repoPathName(path))) throw FsError(ENOENT, "hidden staging file");
   if (std::shared_ptr<StagedFile> writer = findWriter(path))
     if (std::optional<struct stat> st = writer->stagedAttributes()) return *st;
@@ -168,17 +163,21 @@ void PgbrFs::unlink(const std::string& path) {
   changed(path);
 }
 
+void PgbrFs::refuseIfHoldsNewFiles(const std::string& dir) {
+  std::lock_guard lock(writersMutex_);
+  const std::string prefix = dir + "/";
+  for (auto it = writers_.lower_bound(prefix); it != writers_.end() && it->first.starts_with(prefix); ++it)
+    if (!it->second.expired()) throw FsError(ENOTEMPTY, "directory '" + dir + "' is not empty");
+}
+
 void PgbrFs::rmdir(const std::string& path) {
+  refuseIfHoldsNewFiles(path);
   Parent parent = openParent(storage_, path);
   if (::unlinkat(parent.fd.get(), parent.name.c_str(), AT_REMOVEDIR) == 0) return;
   if (errno != ENOTEMPTY) throw FsError::fromErrno(errno, "unable to remove directory '" + path + "'");
-  // Only hidden staging files left (from a killed daemon): they are garbage, remove them and retry.
-  // Staging files of this daemon belong to files still open for writing: those keep the directory.
-  const std::string live = std::string(kStagePrefix) + staging_.instance + ".";
+  // Only hidden staging files left by a daemon of an earlier version: garbage, remove them and retry.
   std::optional<std::vector<std::string>> names = storage_.list(path);
-  if (!names || !std::all_of(names->begin(), names->end(), [&](const std::string& n) {
-        return isStagingName(n) && !n.starts_with(live);
-      }))
+  if (!names || !std::all_of(names->begin(), names->end(), [](const std::string& n) { return isStagingName(n); }))
     throw FsError(ENOTEMPTY, "directory '" + path + "' is not empty");
   for (const std::string& name : *names) storage_.remove(path + "/" + name);
   check(::unlinkat(parent.fd.get(), parent.name.c_str(), AT_REMOVEDIR), "unable to remove directory '" + path + "'");
@@ -211,6 +210,9 @@ void PgbrFs::rename(const std::string& from, const std::string& to, unsigned int
     }
     if (!same) throw FsError(EXDEV, "'" + from + "' and '" + to + "' are encrypted with different keys");
   }
+  if (!isFile && (flags & RENAME_NOREPLACE) == 0 &&
+      ::fstatat(target.fd.get(), target.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
+    refuseIfHoldsNewFiles(to);
   // A file still being written is published first, so the rename moves real content.
   if (writer) writer->publish();
   // A writer of the target keeps the content it had (its descriptor is taken before the name is replaced).
@@ -234,7 +236,7 @@ void PgbrFs::rename(const std::string& from, const std::string& to, unsigned int
       }
     }
     for (auto& [path, weak] : moved) {
-      if (std::shared_ptr<StagedFile> file = weak.lock()) file->moved(path, from, to);
+      if (std::shared_ptr<StagedFile> file = weak.lock()) file->moved(path);
       writers_[path] = weak;
     }
   }
@@ -253,14 +255,10 @@ void PgbrFs::link(const std::string& from, const std::string& to) {
         "unable to link '" + from + "' to '" + to + "'");
 }
 
-// Attribute changes through an open handle go to what the handle holds: the staging file of a writer, the
-// descriptor of a reader (the path may be gone or null for an unlinked file); otherwise to the backing path.
+// Attribute changes to an open file go to what it holds (its staging file, or the descriptor of an unlinked file,
+// whose path may be gone or taken); otherwise to the backing path.
 void PgbrFs::chmod(const std::string& path, mode_t mode, FileHandle* handle) {
-  if (handle != nullptr && handle->reader) {
-    check(::fchmod(handle->reader->fd(), mode & 07777), "unable to chmod '" + handle->path + "'");
-    return;
-  }
-  std::shared_ptr<StagedFile> writer = handle != nullptr && handle->staged ? handle->staged : findWriter(path);
+  std::shared_ptr<StagedFile> writer = openFileFor(path, handle);
   if (writer && writer->setMode(mode)) return;
   const std::string target = writer ? writer->path() : path;
   if (target.empty()) {
@@ -272,11 +270,7 @@ void PgbrFs::chmod(const std::string& path, mode_t mode, FileHandle* handle) {
 }
 
 void PgbrFs::chown(const std::string& path, uid_t uid, gid_t gid, FileHandle* handle) {
-  if (handle != nullptr && handle->reader) {
-    check(::fchown(handle->reader->fd(), uid, gid), "unable to chown '" + handle->path + "'");
-    return;
-  }
-  std::shared_ptr<StagedFile> writer = handle != nullptr && handle->staged ? handle->staged : findWriter(path);
+  std::shared_ptr<StagedFile> writer = openFileFor(path, handle);
   if (writer && writer->setOwner(uid, gid)) return;
   const std::string target = writer ? writer->path() : path;
   if (target.empty()) {
@@ -302,12 +296,7 @@ void PgbrFs::truncate(const std::string& path, std::uint64_t size, FileHandle* h
 }
 
 void PgbrFs::utimens(const std::string& path, const struct timespec times[2], FileHandle* handle) {
-  if (handle != nullptr && handle->reader) {
-    check(::futimens(handle->reader->fd(), times), "unable to set the times of '" + handle->path + "'");
-    sizes_.forget(handle->path);
-    return;
-  }
-  std::shared_ptr<StagedFile> writer = handle != nullptr && handle->staged ? handle->staged : findWriter(path);
+  std::shared_ptr<StagedFile> writer = openFileFor(path, handle);
   if (writer && writer->setTimes(times)) return;
   const std::string target = writer ? writer->path() : path;
   if (target.empty()) {
@@ -329,14 +318,10 @@ std::unique_ptr<FileHandle> PgbrFs::open(const std::string& path, int flags) {
     handle->writtenSinceFlush = (flags & O_TRUNC) != 0;  // `: > file` empties the file at close
     return handle;
   }
-  // A reader of a file that is being written through the mount sees what was written.
-  if (std::shared_ptr<StagedFile> writer = findWriter(path)) {
-    handle->staged = std::move(writer);
-    return handle;
-  }
-  UniqueFd fd(storage_.openBeneath(path, O_RDONLY | O_NOFOLLOW));
-  if (!fd) throw FsError::fromErrno(errno, "unable to open '" + path + "'");
-  handle->reader = std::make_unique<BackingReader>(std::move(fd), resolver_.keyFor(path), path);
+  // Readers share the file with its writers (they see what was written, and what is published later).
+  if (isStagingName(backup::repoPathName(path))) throw FsError(ENOENT, "hidden staging file");
+  handle->staged = writerFor(path, false);
+  handle->staged->prepareRead();
   return handle;
 }
 
@@ -362,11 +347,11 @@ std::unique_ptr<FileHandle> PgbrFs::create(const std::string& path, mode_t mode,
 }
 
 std::size_t PgbrFs::read(FileHandle& handle, std::uint64_t offset, MutableByteView out) {
-  return handle.staged ? handle.staged->read(offset, out) : handle.reader->read(offset, out);
+  return handle.staged->read(offset, out);
 }
 
 void PgbrFs::write(FileHandle& handle, std::uint64_t offset, ByteView data) {
-  if (!handle.staged) throw FsError(EBADF, "'" + handle.path + "' is not open for writing");
+  if ((handle.flags & O_ACCMODE) == O_RDONLY) throw FsError(EBADF, "'" + handle.path + "' is not open for writing");
   // Without the writeback cache the kernel leaves O_APPEND to the file system.
   if ((handle.flags & O_APPEND) != 0 && !options_.writebackCache) offset = handle.staged->size();
   handle.staged->write(offset, data);
@@ -374,7 +359,7 @@ void PgbrFs::write(FileHandle& handle, std::uint64_t offset, ByteView data) {
 }
 
 void PgbrFs::flush(FileHandle& handle) {
-  if (!handle.staged || !handle.writtenSinceFlush) return;
+  if (!handle.writtenSinceFlush) return;
   handle.writtenSinceFlush = false;
   handle.staged->publish();
   changed(handle.staged->path());
@@ -396,13 +381,7 @@ void PgbrFs::release(std::unique_ptr<FileHandle> handle) {
   if (const auto it = writers_.find(path); it != writers_.end() && it->second.expired()) writers_.erase(it);
 }
 
-void PgbrFs::fsync(FileHandle& handle) {
-  if (handle.staged) {
-    handle.staged->sync();
-    return;
-  }
-  if (handle.reader) check(::fsync(handle.reader->fd()), "unable to sync '" + handle.path + "'");
-}
+void PgbrFs::fsync(FileHandle& handle) { handle.staged->sync(); }
 
 std::vector<DirEntry> PgbrFs::readdir(const std::string& path) {
   UniqueFd fd(storage_.openBeneath(path, O_RDONLY | O_DIRECTORY));

@@ -17,7 +17,6 @@
 #include "backup/key_resolver.h"
 #include "backup/posix_storage.h"
 #include "crypto/cipher_spec.h"
-#include "fs/backing_reader.h"
 #include "fs/plain_size_cache.h"
 #include "fs/staged_file.h"
 
@@ -34,10 +33,9 @@ struct FsOptions {
   bool writebackCache = true;  // the kernel then orders O_APPEND itself and may deliver writes out of order
 };
 
-// One open(2) of a file through the mount.
+// One open(2) of a file through the mount. All handles of one file share its StagedFile.
 struct FileHandle {
-  std::shared_ptr<StagedFile> staged;       // writers, and readers of a file that is being written
-  std::unique_ptr<BackingReader> reader;    // readers of a published file
+  std::shared_ptr<StagedFile> staged;
   std::string path;                         // as opened (for messages)
   int flags = 0;
   bool writtenSinceFlush = false;
@@ -88,17 +86,23 @@ class PgbrFs {
  private:
   std::shared_ptr<StagedFile> findWriter(const std::string& path);
   std::shared_ptr<StagedFile> writerFor(const std::string& path, bool truncate);
+  // The file an attribute change applies to: the handle's, else the open file at `path`, if any.
+  std::shared_ptr<StagedFile> openFileFor(const std::string& path, FileHandle* handle);
   void refuseStagingName(const std::string& path);
+  // Files created through the mount and not published yet exist only in the staging area: a directory holding
+  // one is not empty.
+  void refuseIfHoldsNewFiles(const std::string& dir);
   void changed(const std::string& path);
   std::uint64_t plainSize(const std::string& path, const struct stat& st);
 
   FsOptions options_;
   backup::PosixStorage storage_;
   backup::KeyResolver resolver_;
+  StagingArea area_;
   StagingContext staging_;
   PlainSizeCache sizes_;
   std::mutex writersMutex_;
-  std::map<std::string, std::weak_ptr<StagedFile>> writers_;  // by path: files open for writing
+  std::map<std::string, std::weak_ptr<StagedFile>> writers_;  // by path: every open file (readers too)
 };
 
 }  // namespace pgbr::fs

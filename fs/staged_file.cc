@@ -18,8 +18,6 @@ namespace pgbr::fs {
 
 namespace {
 
-std::string join(const std::string& dir, const std::string& name) { return dir.empty() ? name : dir + "/" + name; }
-
 UniqueFd openDir(backup::PosixStorage& storage, const std::string& dir) {
   UniqueFd fd(storage.openBeneath(dir, O_RDONLY | O_DIRECTORY));
   if (!fd) throw FsError::fromErrno(errno, "unable to open directory '" + (dir.empty() ? "." : dir) + "'");
@@ -51,8 +49,6 @@ void copyFile(int from, int to, const std::string& name) {
 
 }  // namespace
 
-bool isStagingName(std::string_view name) { return name.starts_with(kStagePrefix); }
-
 StagedFile::StagedFile(StagingContext& context, std::string path, crypto::CipherSpec spec)
     : context_(context), path_(std::move(path)), spec_(std::move(spec)) {}
 
@@ -78,18 +74,11 @@ std::shared_ptr<StagedFile> StagedFile::openExisting(StagingContext& context, co
   return file;
 }
 
-// Creates the staging file beside the target: empty, or a copy of the current file. Caller holds the mutex (or is
-// the constructor).
+// Creates the staging file: empty, or a copy of the current file. Caller holds the lock exclusively.
 void StagedFile::stage(bool empty, const Owner* owner) {
-  const std::string dir = backup::repoPathParent(path_);
-  char name[96];
-  std::snprintf(name, sizeof(name), "%s%s.%llu", kStagePrefix, context_.instance.c_str(),
-                static_cast<unsigned long long>(++context_.sequence));
-  const std::string stagePath = join(dir, name);
-  UniqueFd fd(context_.storage.openBeneath(stagePath, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0600));
-  if (!fd) throw FsError::fromErrno(errno, "unable to create a staging file for '" + path_ + "'");
-  stageFd_ = std::move(fd);
-  stagePath_ = stagePath;
+  StagingArea::File staging = context_.area.create();
+  stageFd_ = std::move(staging.fd);
+  stageName_ = std::move(staging.name);
   try {
     if (owner != nullptr) {
       // A new file belongs to its creator, as on a local file system.
@@ -133,9 +122,9 @@ void StagedFile::discardStaging() {
   editor_.reset();
   if (stageFd_) {
     stageFd_.reset();
-    context_.storage.remove(stagePath_);
+    context_.area.remove(stageName_);
   }
-  stagePath_.clear();
+  stageName_.clear();
 }
 
 BackingReader& StagedFile::backingReader() {
@@ -145,6 +134,11 @@ BackingReader& StagedFile::backingReader() {
     backing_ = std::make_unique<BackingReader>(std::move(fd), spec_, path_);
   }
   return *backing_;
+}
+
+void StagedFile::prepareRead() {
+  std::lock_guard lock(mutex_);
+  if (!editor_) backingReader();
 }
 
 std::uint64_t StagedFile::size() {
@@ -168,6 +162,11 @@ void StagedFile::truncate(std::uint64_t size) {
 }
 
 std::size_t StagedFile::read(std::uint64_t offset, MutableByteView out) {
+  {
+    // The common case, a published file: readers decrypt in parallel.
+    std::shared_lock shared(mutex_);
+    if (!editor_ && backing_) return backing_->read(offset, out);
+  }
   std::lock_guard lock(mutex_);
   return editor_ ? editor_->read(offset, out) : backingReader().read(offset, out);
 }
@@ -201,14 +200,13 @@ void StagedFile::publish() {
   if (times_ && ::futimens(stageFd_.get(), times_->data()) != 0)
     throw FsError::fromErrno(errno, "unable to set the times of '" + path_ + "'");
   if (::fsync(stageFd_.get()) != 0) throw FsError::fromErrno(errno, "unable to sync '" + path_ + "'");
-  const UniqueFd stageDir = openDir(context_.storage, backup::repoPathParent(stagePath_));
   const UniqueFd targetDir = openDir(context_.storage, backup::repoPathParent(path_));
-  if (::renameat(stageDir.get(), backup::repoPathName(stagePath_).c_str(), targetDir.get(), backup::repoPathName(path_).c_str()) != 0)
+  if (::renameat(context_.area.dirFd(), stageName_.c_str(), targetDir.get(), backup::repoPathName(path_).c_str()) != 0)
     throw FsError::fromErrno(errno, "unable to publish '" + path_ + "'");
-  // The content is in place; from here on the old staging name is gone whatever happens.
+  // The content is in place; from here on the staging name is gone whatever happens.
   editor_.reset();
   stageFd_.reset();
-  stagePath_.clear();
+  stageName_.clear();
   times_.reset();
   if (::fsync(targetDir.get()) != 0) throw FsError::fromErrno(errno, "unable to sync the directory of '" + path_ + "'");
 }
@@ -234,23 +232,40 @@ std::optional<struct stat> StagedFile::stagedAttributes() {
   return st;
 }
 
+// Attribute changes while nothing is staged go to the backing path (the caller's job, return false) unless the
+// file was unlinked: then its name may belong to another file, and the change goes to the descriptor held.
 bool StagedFile::setMode(mode_t mode) {
   std::lock_guard lock(mutex_);
-  if (!editor_) return false;
+  if (!editor_) {
+    if (!unlinked_) return false;
+    if (backing_ && ::fchmod(backing_->fd(), mode & 07777) != 0)
+      throw FsError::fromErrno(errno, "unable to chmod '" + path_ + "'");
+    return true;
+  }
   if (::fchmod(stageFd_.get(), mode & 07777) != 0) throw FsError::fromErrno(errno, "unable to chmod '" + path_ + "'");
   return true;
 }
 
 bool StagedFile::setOwner(uid_t uid, gid_t gid) {
   std::lock_guard lock(mutex_);
-  if (!editor_) return false;
+  if (!editor_) {
+    if (!unlinked_) return false;
+    if (backing_ && ::fchown(backing_->fd(), uid, gid) != 0)
+      throw FsError::fromErrno(errno, "unable to chown '" + path_ + "'");
+    return true;
+  }
   if (::fchown(stageFd_.get(), uid, gid) != 0) throw FsError::fromErrno(errno, "unable to chown '" + path_ + "'");
   return true;
 }
 
 bool StagedFile::setTimes(const struct timespec times[2]) {
   std::lock_guard lock(mutex_);
-  if (!editor_) return false;
+  if (!editor_) {
+    if (!unlinked_) return false;
+    if (backing_ && ::futimens(backing_->fd(), times) != 0)
+      throw FsError::fromErrno(errno, "unable to set the times of '" + path_ + "'");
+    return true;
+  }
   // Kept and applied at publish, after the final block is written (which would otherwise move mtime).
   std::array<struct timespec, 2> value{};
   if (times_) value = *times_;
@@ -274,12 +289,9 @@ std::string StagedFile::path() {
   return path_;
 }
 
-void StagedFile::moved(const std::string& newPath, const std::string& fromDir, const std::string& toDir) {
+void StagedFile::moved(const std::string& newPath) {
   std::lock_guard lock(mutex_);
   path_ = newPath;
-  // The staging file lies beside the target: it moved too when a directory above both was renamed.
-  if (!stagePath_.empty() && stagePath_.starts_with(fromDir + "/"))
-    stagePath_ = toDir + stagePath_.substr(fromDir.size());
 }
 
 struct stat StagedFile::attributes() {
@@ -291,6 +303,11 @@ struct stat StagedFile::attributes() {
   st.st_size = static_cast<off_t>(reader.plainSize());
   st.st_blocks = (st.st_size + 511) / 512;
   return st;
+}
+
+bool StagedFile::isUnlinked() {
+  std::lock_guard lock(mutex_);
+  return unlinked_;
 }
 
 void StagedFile::unlinked() {

@@ -1,39 +1,34 @@
-// A file being written through the mount. New content goes to a staging file beside the target (ciphertext only on
-// an encrypted mount), named ".pgbrfs-stage.<instance>.<n>" and hidden from the mount, and replaces the target by
+// A file open through the mount: every handle opened on the same path shares one StagedFile, so all of them see the
+// same content, as descriptors of one inode do. Reads come from the published backing file until something changes;
+// changes go to a staging file in the StagingArea (ciphertext only on an encrypted mount) and replace the target by
 // an atomic rename when published (at close), after fsync of the file and then of the directory. A killed writer or
-// daemon leaves at most a stale staging file, never a torn file under the final name. All handles that open the
-// same path for writing share one StagedFile. Thread-safe (one mutex per file).
+// daemon leaves at most a stale staging file, never a torn file under the final name. An unlinked or replaced file
+// keeps its content for its open handles and is never published again. Thread-safe: reads of a published file run
+// in parallel, everything else holds the file's lock.
 #pragma once
 
 #include <sys/stat.h>
 
-#include <atomic>
+#include <array>
 #include <memory>
-#include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 
 #include "backup/posix_storage.h"
 #include "crypto/cipher_spec.h"
 #include "fs/backing_reader.h"
 #include "fs/content_editor.h"
-#include "backup/unique_fd.h"
+#include "fs/staging_area.h"
 
 namespace pgbr::fs {
-
-using backup::UniqueFd;
 
 // Shared by every StagedFile of one mount.
 struct StagingContext {
   backup::PosixStorage& storage;
-  std::string instance;                // distinguishes this daemon's staging files from stale ones
-  std::atomic<std::uint64_t> sequence{0};
-  bool encryptedMount = false;         // check governing files for a cipher-pass when publishing
+  StagingArea& area;
+  bool encryptedMount = false;  // check governing files for a cipher-pass when publishing
 };
-
-inline constexpr const char* kStagePrefix = ".pgbrfs-stage.";
-// Names the mount hides and refuses to create: this daemon's staging files.
-bool isStagingName(std::string_view name);
 
 class StagedFile {
  public:
@@ -46,9 +41,11 @@ class StagedFile {
   // A file that does not exist yet: the staging file is made now and published at the first publish().
   static std::shared_ptr<StagedFile> createNew(StagingContext& context, const std::string& path,
                                                crypto::CipherSpec spec, Owner owner);
-  // An existing file opened for writing: nothing is copied until the first change. `truncate` empties it now.
+  // An existing file: nothing is copied until the first change. `truncate` empties it now.
   static std::shared_ptr<StagedFile> openExisting(StagingContext& context, const std::string& path,
                                                   crypto::CipherSpec spec, bool truncate);
+  // Opens the published file now if nothing is staged, so that a corrupt file fails its open() (CryptoError).
+  void prepareRead();
   ~StagedFile();
   StagedFile(const StagedFile&) = delete;
   StagedFile& operator=(const StagedFile&) = delete;
@@ -73,9 +70,11 @@ class StagedFile {
   bool setTimes(const struct timespec times[2]);
 
   std::string path();
-  // The file (or a directory above it, renamed from `fromDir` to `toDir`) was renamed to `newPath`.
-  void moved(const std::string& newPath, const std::string& fromDir, const std::string& toDir);
+  // The file (or a directory above it) was renamed: it now lives at `newPath`.
+  void moved(const std::string& newPath);
+  // Its name was removed or replaced: open handles keep the content it has now, and it is never published.
   void unlinked();
+  bool isUnlinked();
 
  private:
   StagedFile(StagingContext& context, std::string path, crypto::CipherSpec spec);
@@ -86,11 +85,11 @@ class StagedFile {
   BackingReader& backingReader();
 
   StagingContext& context_;
-  std::mutex mutex_;
+  std::shared_mutex mutex_;
   std::string path_;
   crypto::CipherSpec spec_;
   UniqueFd stageFd_;
-  std::string stagePath_;        // repository-relative path of the staging file while staged
+  std::string stageName_;        // in the staging area, while staged
   std::unique_ptr<ContentEditor> editor_;
   std::unique_ptr<BackingReader> backing_;  // current published file, for reads while nothing is staged
   std::optional<std::array<struct timespec, 2>> times_;

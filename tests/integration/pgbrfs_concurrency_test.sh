@@ -78,7 +78,7 @@ fi
 
 pg_step "unmount"
 expect "clean unmount" pgbrfs_unmount "$mnt"
-expect "no staging files left in the backing directory" test -z "$(find "$backing" -name '.pgbrfs-stage.*')"
+expect "no staging files left in the backing directory" test -z "$(find "$backing" -name '.pgbrfs-stage.*'; ls -A "$backing/.pgbrfs-staging")"
 errors=$(grep -c ' ERROR: ' "$mnt.log" || true)
 [[ $errors -eq 0 ]] || grep ' ERROR: ' "$mnt.log" | head -n 20 >&2
 expect "the daemon logged no errors ($errors)" test "$errors" -eq 0

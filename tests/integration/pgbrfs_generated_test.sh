@@ -36,7 +36,7 @@ while IFS=$'\t' read -r name conf repo cipher compress pass bundle; do
     bad "$name: $out"
   fi
   expect "$name: ls -lR names match the backing tree" \
-    diff <(cd "$repo" && find . -not -name '.pgbrfs-stage.*' | sort) <(cd "$mnt" && find . | sort)
+    diff <(cd "$repo" && find . -path ./.pgbrfs-staging -prune -o -print | sort) <(cd "$mnt" && find . | sort)
 
   if [[ $name == enc-gz ]]; then
     pg_step "$name: a WAL segment written through the mount is accepted by pgbackrest"

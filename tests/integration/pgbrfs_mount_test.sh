@@ -42,6 +42,10 @@ pgbrfs_mount "$work/empty" "$work/mnt-empty" -o passfile="$work/pass"
 expect "an empty repository mounts" mountpoint -q "$work/mnt-empty"
 pgbrfs_try_mount "$backing" "$work/mnt-empty" -o passfile="$work/pass"
 expect "busy mountpoint is exit 11" test "$PGBRFS_STATUS" = 11
+mkdir -p "$work/mnt-second"
+pgbrfs_try_mount "$work/empty" "$work/mnt-second"
+expect "a second daemon on the same backing directory is exit 10" test "$PGBRFS_STATUS" = 10
+expect "... and says why" grep -q "already served by another pgbrfs" <<<"$PGBRFS_OUTPUT"
 pgbrfs_unmount "$work/mnt-empty"
 
 pg_step "reading the pgBackRest-written repository"
@@ -55,9 +59,9 @@ while IFS= read -r -d '' file; do
   size=$(stat -c %s "$mnt/$rel")
   [[ $size == "$(decrypt "$file" "$(pass_of repo-enc.archive)" | wc -c)" || $size == "$(cat "$mnt/$rel" | wc -c)" ]] || bad "st_size of $rel"
   checked=$((checked + 1))
-done < <(find "$backing" -type f -print0)
+done < <(find "$backing" -path "$backing/.pgbrfs-staging" -prune -o -type f -print0)
 expect "every file read ($checked) equals its plaintext" test "$checked" -eq 18
-expect "ls -lR lists the backing tree" diff <(cd "$backing" && find . | sort) <(cd "$mnt" && find . | sort)
+expect "ls -lR lists the backing tree" diff <(cd "$backing" && find . -path ./.pgbrfs-staging -prune -o -print | sort) <(cd "$mnt" && find . | sort)
 expect "cipher type attribute" test "$(getfattr --only-values -n user.pgbrfs.cipher-type "$mnt/archive/demo/archive.info")" = aes-256-cbc
 
 pg_step "writing files of many sizes"
@@ -77,7 +81,7 @@ expect "a backup file takes its manifest's key" \
 expect "mv across keys copies" mv "$mnt/scratch/f4096" "$mnt/archive/demo/15-1/f4096"
 expect "... and re-encrypts with the archive key" \
   bash -c "openssl enc -d -aes-256-cbc -md sha1 -pass pass:$(pass_of repo-enc.archive) -in '$backing/archive/demo/15-1/f4096' 2>/dev/null | wc -c | grep -qx 4096"
-expect "no staging file left" test -z "$(find "$backing" -name '.pgbrfs-stage.*')"
+expect "no staging file left" test -z "$(find "$backing" -name '.pgbrfs-stage.*'; ls -A "$backing/.pgbrfs-staging")"
 
 pg_step "ownership, mount(8) and fstab-style options"
 mkdir "$mnt/shared" && chmod 777 "$mnt/shared"
@@ -111,14 +115,18 @@ with open(sys.argv[1], "wb") as f:
         f.write(os.urandom(1 << 20)); time.sleep(0.04)
 ' "$mnt/scratch/f16777216" 2>/dev/null &
 writer=$!
-sleep 1
+for ((i = 0; i < 200; i++)); do [[ -n $(ls -A "$backing/.pgbrfs-staging") ]] && break; sleep 0.05; done
+sleep 0.5
+expect "the write is staged when the daemon is killed" test -n "$(ls -A "$backing/.pgbrfs-staging")"
 kill -9 "$PGBRFS_PID"
 wait "$writer" || true
 fusermount3 -uz "$mnt" 2>/dev/null || umount -l "$mnt" || true
 pgbrfs_mount "$backing" "$mnt" -o passfile="$work/pass"
 expect "the file under its final name is the previous version" test "$(sha1sum < "$mnt/scratch/f16777216")" = "$before"
 expect "the other files are intact" cmp -s "$work/in" "$mnt/backup/demo/20261128-051344F/pg_data/extra"
-expect "staging files are hidden" test -z "$(find "$mnt" -name '.pgbrfs-stage.*')"
+expect "staging files are hidden" test -z "$(find "$mnt" -name '.pgbrfs-stag*')"
+expect "the killed daemon's staging file was swept at remount" test -z "$(ls -A "$backing/.pgbrfs-staging")"
+expect "the sweep is logged" grep -q "staging file(s) left by a daemon that did not stop cleanly" "$mnt.log"
 pgbrfs_unmount "$mnt"
 
 pg_step "full backing file system"

@@ -92,7 +92,7 @@ else
 fi
 
 pg_step "unmount"
-expect "no staging files left" test -z "$(find "$backing" -name '.pgbrfs-stage.*')"
+expect "no staging files left" test -z "$(find "$backing" -name '.pgbrfs-stage.*'; ls -A "$backing/.pgbrfs-staging")"
 expect "clean unmount" pgbrfs_unmount "$mnt"
 
 echo "$passed passed, $failed failed"

@@ -601,7 +601,8 @@ def race(args):
                 end_problems.append("e/%s is missing; the last version closed is %s" % (x, cur))
     result(not end_problems, "at the end every file reads back exactly (mount = openssl-decrypted backing)",
            "; ".join(end_problems[:5]) if end_problems else "")
-    leftovers = [os.path.join(r, f) for r, _, fs in os.walk(args.backing) for f in fs if f.startswith((".pgbrfs-stage", "tmp-"))]
+    leftovers = [os.path.join(r, f) for r, _, fs in os.walk(args.backing) for f in fs
+                 if f.startswith((".pgbrfs-stage", "tmp-")) or os.path.basename(r) == ".pgbrfs-staging"]
     result(not leftovers, "no staging or temporary files left in the backing directory", " ".join(leftovers[:5]))
     return results
 

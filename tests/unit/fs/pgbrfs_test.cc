@@ -106,8 +106,78 @@ TEST_F(PgbrFsTest, NothingAppearsUnderTheFinalNameBeforeClose) {
   fs_->flush(*handle);
   EXPECT_TRUE(stdfs::exists(backing_.path() / "notes.txt"));
   fs_->release(std::move(handle));
-  for (const auto& entry : stdfs::directory_iterator(backing_.path()))
-    EXPECT_FALSE(isStagingName(entry.path().filename().string())) << "staging file left behind";
+  EXPECT_TRUE(stdfs::is_empty(backing_.path() / kStagingDirName)) << "staging file left behind";
+}
+
+TEST_F(PgbrFsTest, StagingLivesOutsideTheRepositoryDirectories) {
+  stdfs::create_directories(backing_.path() / "d");
+  std::unique_ptr<FileHandle> handle = fs_->create("d/notes.txt", 0640, O_WRONLY | O_CREAT, kRoot);
+  fs_->write(*handle, 0, asBytes("partial"));
+  EXPECT_TRUE(stdfs::is_empty(backing_.path() / "d"));
+  EXPECT_FALSE(stdfs::is_empty(backing_.path() / kStagingDirName));
+  // Hidden from the mount and reserved.
+  for (const DirEntry& entry : fs_->readdir("")) EXPECT_NE(entry.name, kStagingDirName);
+  EXPECT_THROW(fs_->getattr(kStagingDirName, nullptr), FsError);
+  EXPECT_THROW(fs_->mkdir(kStagingDirName, 0700, kRoot), FsError);
+  fs_->flush(*handle);
+  fs_->release(std::move(handle));
+  EXPECT_EQ(readAll("d/notes.txt"), Bytes(asBytes("partial").begin(), asBytes("partial").end()));
+}
+
+TEST_F(PgbrFsTest, OneDaemonPerBackingDirectoryAndLeftoversAreSwept) {
+  try {
+    PgbrFs second(FsOptions{backing_.path().string(), crypto::CipherSpec::none(), false});
+    FAIL() << "a second daemon was allowed on the same backing directory";
+  } catch (const FsError& e) {
+    EXPECT_EQ(e.errorNumber(), EBUSY);
+    EXPECT_NE(std::string(e.what()).find("already served by another pgbrfs"), std::string::npos) << e.what();
+  }
+  // A daemon killed while writing leaves its staging file; the next one removes it.
+  fs_.reset();
+  test::writeFile(backing_.path() / kStagingDirName / "7", asBytes("torn"));
+  fs_ = std::make_unique<PgbrFs>(FsOptions{backing_.path().string(),
+                                           crypto::CipherSpec::aes256Cbc(crypto::Secret(test::vectorPassphrase("repo"))),
+                                           false});
+  EXPECT_TRUE(stdfs::is_empty(backing_.path() / kStagingDirName));
+}
+
+TEST_F(PgbrFsTest, UnlinkedOpenFileOutlivesItsDirectory) {
+  fs_->mkdir("d", 0750, kRoot);
+  writeFile("d/notes.txt", asBytes("hello"));
+  std::unique_ptr<FileHandle> writer = fs_->open("d/notes.txt", O_RDWR);
+  fs_->unlink("d/notes.txt");
+  fs_->rmdir("d");
+  fs_->write(*writer, 5, asBytes(" world"));  // stages after the directory is gone
+  fs_->truncate("", 8, writer.get());
+  fs_->fsync(*writer);
+  EXPECT_EQ(fs_->getattr("", writer.get()).st_size, 8);
+  Bytes all(8);
+  EXPECT_EQ(fs_->read(*writer, 0, all), 8u);
+  EXPECT_EQ(asText(all), "hello wo");
+  fs_->chmod("", 0600, writer.get());
+  fs_->flush(*writer);
+  fs_->release(std::move(writer));
+  EXPECT_FALSE(stdfs::exists(backing_.path() / "d"));
+  EXPECT_TRUE(stdfs::is_empty(backing_.path() / kStagingDirName));
+}
+
+TEST_F(PgbrFsTest, EveryHandleSeesTheLatestPublishedContent) {
+  writeFile("notes.txt", asBytes("old!"));
+  std::unique_ptr<FileHandle> reader = fs_->open("notes.txt", O_RDONLY);
+  std::unique_ptr<FileHandle> writer = fs_->open("notes.txt", O_WRONLY);
+  fs_->write(*writer, 0, asBytes("new!"));
+  fs_->flush(*writer);
+  fs_->release(std::move(writer));
+  Bytes out(4);
+  EXPECT_EQ(fs_->read(*reader, 0, out), 4u);
+  EXPECT_EQ(asText(out), "new!");
+  // A file renamed over it replaces the name, not the open file's content.
+  writeFile("other.txt", asBytes("other"));
+  fs_->rename("other.txt", "notes.txt", 0);
+  EXPECT_EQ(fs_->read(*reader, 0, out), 4u);
+  EXPECT_EQ(asText(out), "new!");
+  fs_->release(std::move(reader));
+  EXPECT_EQ(readAll("notes.txt"), Bytes(asBytes("other").begin(), asBytes("other").end()));
 }
 
 TEST_F(PgbrFsTest, RenameAcrossKeysIsExdev) {

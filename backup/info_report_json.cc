@@ -46,7 +46,8 @@ JsonValue backupJson(const InfoReportBackup& backup, unsigned repoKey) {
   if (backup.detail) {
     const InfoReportSetDetail& detail = *backup.detail;
     JsonValue::Array databases;
-    for (const auto& db : detail.databases) databases.emplace_back(JsonValue::Object{{"name", db.name}, {"oid", db.oid}});
+    for (const auto& db : detail.databases)
+      databases.emplace_back(JsonValue::Object{{"name", db.name}, {"oid", db.oid}});
     object.emplace("database-ref", std::move(databases));
     JsonValue::Array links;
     for (const auto& link : detail.links)

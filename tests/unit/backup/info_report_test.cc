@@ -21,6 +21,16 @@ constexpr const char* kBackupInfo = "repo-plain/backup/demo/backup.info";
 constexpr const char* kManifest = "repo-plain/backup/demo/20261128-051348F/backup.manifest";
 constexpr const char* kSegment = "000000010000000000000005";
 constexpr const char* kSha1 = "0123456789abcdef0123456789abcdef01234567";
+// The text report of the fixture stanza up to its first backup.
+const std::string kFixtureTextStart =
+    "stanza: demo\n"
+    "    status: ok\n"
+    "    cipher: none\n"
+    "\n"
+    "    db (current)\n"
+    "        wal archive min/max (15): 000000010000000000000001/000000010000000000000010\n"
+    "\n"
+    "        full backup: 20261128-051348F\n";
 
 // Local time is part of the text output: run every test in UTC, like the machine that wrote the fixtures' CLI output.
 class UtcEnvironment : public ::testing::Environment {
@@ -44,7 +54,9 @@ class Repo {
   }
   void putBackupInfo(const BackupInfo& info) { put("backup/demo/backup.info", info.render()); }
   void putArchiveInfo(const ArchiveInfo& info) { put("archive/demo/archive.info", info.render()); }
-  void putManifest(const Manifest& manifest) { put("backup/demo/" + manifest.backup.label + "/backup.manifest", manifest.render()); }
+  void putManifest(const Manifest& manifest) {
+    put("backup/demo/" + manifest.backup.label + "/backup.manifest", manifest.render());
+  }
   void putWal(const std::string& archiveId, const std::string& name) {
     put("archive/demo/" + archiveId + "/" + name.substr(0, 16) + "/" + name, "");
   }
@@ -132,21 +144,14 @@ TEST(InfoReport, WholeStanzaInTextAndJson) {
 
   const InfoReport report = collect(repo);
   ASSERT_EQ(report.stanzas.size(), 1u);
-  EXPECT_EQ(renderInfoReportText(report).substr(0, 186),
-            "stanza: demo\n"
-            "    status: ok\n"
-            "    cipher: none\n"
-            "\n"
-            "    db (current)\n"
-            "        wal archive min/max (15): 000000010000000000000001/000000010000000000000010\n"
-            "\n"
-            "        full backup: 20261128-051348F\n");
+  EXPECT_EQ(renderInfoReportText(report).substr(0, kFixtureTextStart.size()), kFixtureTextStart);
   const std::string json = renderInfoReportJson(report);
   EXPECT_EQ(json.substr(0, 138),
-            "[{\"archive\":[{\"database\":{\"id\":1,\"repo-key\":1},\"id\":\"15-1\",\"max\":\"000000010000000000000010\","
-            "\"min\":\"000000010000000000000001\"}],\"backup\":[{");
+            "[{\"archive\":[{\"database\":{\"id\":1,\"repo-key\":1},\"id\":\"15-1\","
+            "\"max\":\"000000010000000000000010\",\"min\":\"000000010000000000000001\"}],\"backup\":[{");
   EXPECT_EQ(json.substr(json.find("],\"cipher\"")),
-            "],\"cipher\":\"none\",\"db\":[{\"id\":1,\"repo-key\":1,\"system-id\":7713086177070084308,\"version\":\"15\"}],"
+            "],\"cipher\":\"none\",\"db\":[{\"id\":1,\"repo-key\":1,\"system-id\":7713086177070084308,"
+            "\"version\":\"15\"}],"
             "\"name\":\"demo\",\"repo\":[{\"cipher\":\"none\",\"key\":1,\"status\":{\"code\":0,\"message\":\"ok\"}}],"
             "\"status\":{\"code\":0,\"lock\":{\"backup\":{\"held\":false}},\"message\":\"ok\"}}]");
 }
@@ -176,7 +181,8 @@ TEST(InfoReport, MissingStanzaPath) {
   const InfoReport report = collect(repo, options);
   EXPECT_EQ(renderInfoReportText(report), "stanza: other\n    status: error (missing stanza path)\n");
   EXPECT_EQ(renderInfoReportJson(report),
-            "[{\"archive\":[],\"backup\":[],\"cipher\":\"none\",\"db\":[],\"name\":\"other\",\"repo\":[{\"cipher\":\"none\","
+            "[{\"archive\":[],\"backup\":[],\"cipher\":\"none\",\"db\":[],\"name\":\"other\","
+            "\"repo\":[{\"cipher\":\"none\","
             "\"key\":1,\"status\":{\"code\":1,\"message\":\"missing stanza path\"}}],\"status\":{\"code\":1,\"lock\":"
             "{\"backup\":{\"held\":false}},\"message\":\"missing stanza path\"}}]");
 }
@@ -329,14 +335,7 @@ TEST(InfoReport, SetShowsTheManifestDetailsOfOneBackup) {
   options.set = kFull;
   const InfoReport report = collect(repo, options);
   EXPECT_EQ(renderInfoReportText(report),
-            "stanza: demo\n"
-            "    status: ok\n"
-            "    cipher: none\n"
-            "\n"
-            "    db (current)\n"
-            "        wal archive min/max (15): 000000010000000000000001/000000010000000000000010\n"
-            "\n"
-            "        full backup: 20261128-051348F\n"
+            kFixtureTextStart +
             "            timestamp start/stop: 2026-11-28 05:13:48 / 2026-11-28 05:13:51\n"
             "            wal start/stop: 000000010000000000000005 / 000000010000000000000006\n"
             "            lsn start/stop: 0/5000028 / 0/6000050\n"

@@ -12,14 +12,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib/pg_cluster.sh"
 source "$here/lib/pgbrfs_mount.sh"
 source "$here/lib/pgbr_repo.sh"
-build=$(realpath "$1")
-PGBRFS=$build/fs/pgbrfs
-PGBR=$build/tools/pgbr
+pgbr_test_init "$1"
 mode=${2:?usage: pgbr_archive_test.sh BUILD_DIR encrypted|plain}
-passed=0 failed=0
-ok() { passed=$((passed + 1)); pg_log "ok: $*"; }
-bad() { failed=$((failed + 1)); pg_error "FAILED: $*" || true; }
-expect() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
 
 pg_step "repository ($mode)"
 pg_tmpdir work
@@ -149,5 +143,4 @@ for file in "${pushed[@]}"; do
 done
 expect "pgbr archive-get returns the ${#pushed[@]} segments pgbackrest pushed" test "$bad_get" = 0
 
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+pgbr_test_end

@@ -9,13 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib/pg_cluster.sh"
 source "$here/lib/pgbrfs_mount.sh"
 source "$here/lib/pgbr_repo.sh"
-build=$(realpath "$1")
-PGBRFS=$build/fs/pgbrfs
-PGBR=$build/tools/pgbr
-passed=0 failed=0
-ok() { passed=$((passed + 1)); pg_log "ok: $*"; }
-bad() { failed=$((failed + 1)); pg_error "FAILED: $*" || true; }
-expect() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+pgbr_test_init "$1"
 # unchanged NAME DIR HASH: the tree under DIR still hashes to HASH.
 unchanged() { expect "$1: repository unchanged" test "$(pgbr_tree_hash "$2")" = "$3"; }
 
@@ -81,5 +75,4 @@ pgbr_expect_status "a passphrase in the configuration is never printed" 0 pgbr_r
 expect "... only shown redacted" grep -q -- "--repo1-cipher-pass=<redacted>" <<< "$PGBR_OUT"
 expect "... never in clear" bash -c "! grep -q config-secret-value <<< \"\$1\"" _ "$PGBR_OUT"
 
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+pgbr_test_end

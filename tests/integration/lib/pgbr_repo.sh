@@ -2,7 +2,24 @@
 # Helpers of the pgbr integration tests: configuration files for pgbr (the product, pointed at the mount or plain
 # directory) and for the real pgbackrest (the oracle, pointed at the backing directory with the passphrase), running
 # both as postgres, and a hash of a repository tree to prove that a failing command changed nothing.
-# Requires pg_cluster.sh sourced first and PGBR set to the pgbr binary.
+# Requires pg_cluster.sh sourced first; pgbr_test_init sets PGBR and PGBRFS and the ok/bad/expect counters.
+
+# pgbr_test_init BUILD_DIR: binaries of the build and the pass/fail counters every pgbr test reports with.
+pgbr_test_init() {
+  local build
+  build=$(realpath "$1")
+  PGBRFS=$build/fs/pgbrfs
+  PGBR=$build/tools/pgbr
+  passed=0 failed=0
+}
+ok() { passed=$((passed + 1)); pg_log "ok: $*"; }
+bad() { failed=$((failed + 1)); pg_error "FAILED: $*" || true; }
+expect() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+# pgbr_test_end: the summary line and the script's exit status.
+pgbr_test_end() {
+  echo "$passed passed, $failed failed"
+  [[ $failed -eq 0 ]]
+}
 
 # pgbr_write_config FILE REPO_PATH CIPHER_TYPE PG_PATH [EXTRA_LINE...]: a pgBackRest-style config for pgbr.
 pgbr_write_config() {

@@ -14,13 +14,7 @@ using namespace test_archive;
 
 ErrorCode pushError(ArchiveFixture& fixture, const ArchiveInfo& info, const std::filesystem::path& wal,
                     const ArchivePushOptions& options = {}, std::string* message = nullptr) {
-  try {
-    archivePush(fixture.storage, "demo", info, wal, options);
-  } catch (const CommandError& e) {
-    if (message) *message = e.what();
-    return e.code();
-  }
-  return ErrorCode::Unhandled;
+  return commandErrorOf([&] { archivePush(fixture.storage, "demo", info, wal, options); }, message);
 }
 
 TEST(ArchivePush, StoresASegmentAsPgBackRestDoes) {

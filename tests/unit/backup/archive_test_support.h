@@ -8,6 +8,7 @@
 
 #include "backup/archive_info.h"
 #include "backup/pg_control.h"
+#include "backup/pgbackrest_error.h"
 #include "backup/posix_storage.h"
 #include "unit/test_support.h"
 
@@ -25,6 +26,18 @@ inline Bytes vectorSegment() {
 inline Bytes bytesOf(std::string_view text) {
   const ByteView view = asBytes(text);
   return Bytes(view.begin(), view.end());
+}
+
+// The code of the CommandError `body` throws (its message into `message`), or Unhandled when it throws none.
+template <typename Body>
+ErrorCode commandErrorOf(Body&& body, std::string* message = nullptr) {
+  try {
+    body();
+  } catch (const CommandError& e) {
+    if (message) *message = e.what();
+    return e.code();
+  }
+  return ErrorCode::Unhandled;
 }
 
 inline PgControl vectorCluster() { return PgControl{"15", kSystemId, 1300, 202209061}; }

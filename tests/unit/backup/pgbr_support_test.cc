@@ -11,20 +11,11 @@
 #include "backup/pgbackrest_error.h"
 #include "backup/repo_encryption.h"
 #include "crypto/crypto_error.h"
+#include "unit/backup/archive_test_support.h"
 #include "unit/test_support.h"
 
 namespace pgbr::backup {
 namespace {
-
-template <typename Body>
-ErrorCode errorOf(Body&& body) {
-  try {
-    body();
-  } catch (const CommandError& e) {
-    return e.code();
-  }
-  return ErrorCode::Unhandled;
-}
 
 Bytes controlFile(std::uint64_t systemId, std::uint32_t controlVersion, std::uint32_t catalogVersion) {
   Bytes data(8192, 0);
@@ -46,10 +37,10 @@ TEST(PgControl, ReadsVersionAndIdentity) {
   EXPECT_EQ(control.catalogVersion, 202209061u);
 
   test::writeFile(dir / "global/pg_control", controlFile(1, 1700, 1));
-  EXPECT_EQ(errorOf([&] { readPgControl(dir.path()); }), ErrorCode::VersionNotSupported);
+  EXPECT_EQ(test_archive::commandErrorOf([&] { readPgControl(dir.path()); }), ErrorCode::VersionNotSupported);
   test::writeFile(dir / "global/pg_control", asBytes("short"));
-  EXPECT_EQ(errorOf([&] { readPgControl(dir.path()); }), ErrorCode::Format);
-  EXPECT_EQ(errorOf([&] { readPgControl(dir / "nothing"); }), ErrorCode::FileMissing);
+  EXPECT_EQ(test_archive::commandErrorOf([&] { readPgControl(dir.path()); }), ErrorCode::Format);
+  EXPECT_EQ(test_archive::commandErrorOf([&] { readPgControl(dir / "nothing"); }), ErrorCode::FileMissing);
 }
 
 TEST(RepoEncryption, PlainDirectoriesAreUnencryptedAndRefusedWhenAesIsConfigured) {
@@ -63,7 +54,7 @@ TEST(RepoEncryption, PlainDirectoriesAreUnencryptedAndRefusedWhenAesIsConfigured
     EXPECT_EQ(e.code(), ErrorCode::Crypto);
     EXPECT_NE(e.hint().find("mount the repository with pgbrfs first"), std::string::npos);
   }
-  EXPECT_EQ(errorOf([&] { detectRepoCipherType(dir / "missing", std::nullopt); }), ErrorCode::PathMissing);
+  EXPECT_EQ(test_archive::commandErrorOf([&] { detectRepoCipherType(dir / "missing", std::nullopt); }), ErrorCode::PathMissing);
 }
 
 // A pgbrfs mount answers the attribute on every path; a directory carrying it stands in for one here.
@@ -75,7 +66,7 @@ TEST(RepoEncryption, TheAttributeOfAMountDecides) {
   EXPECT_EQ(detectRepoCipherType(dir.path(), std::nullopt), crypto::CipherType::Aes256Cbc);
   EXPECT_EQ(detectRepoCipherType(dir.path(), crypto::CipherType::Aes256Cbc), crypto::CipherType::Aes256Cbc);
   ::setxattr(dir.path().c_str(), kCipherTypeXattr, "rot13", 5, 0);
-  EXPECT_EQ(errorOf([&] { detectRepoCipherType(dir.path(), std::nullopt); }), ErrorCode::Crypto);
+  EXPECT_EQ(test_archive::commandErrorOf([&] { detectRepoCipherType(dir.path(), std::nullopt); }), ErrorCode::Crypto);
 }
 
 TEST(PgBackRestError, LibraryErrorsGetPgBackRestsCodes) {

@@ -14,13 +14,7 @@ namespace {
 using namespace test_archive;
 
 ErrorCode createError(ArchiveFixture& fixture, const PgControl& cluster, std::string* message = nullptr) {
-  try {
-    stanzaCreate(fixture.storage, "demo", cluster, false);
-  } catch (const CommandError& e) {
-    if (message) *message = e.what();
-    return e.code();
-  }
-  return ErrorCode::Unhandled;
+  return commandErrorOf([&] { stanzaCreate(fixture.storage, "demo", cluster, false); }, message);
 }
 
 // The vectors' plain repository was made by pgBackRest 2.45's stanza-create for this cluster (before any backup,

@@ -1,11 +1,14 @@
-// Errors raised by backup/: repository data that is malformed (FormatError) or recognised but not supported
-// (UnsupportedError). Messages follow pgBackRest's voice: lowercase, the failing part named first
+// Errors raised by backup/'s byte streams: data that is malformed (FormatError, the one class of
+// backup/format_error.h: a second class of that name here broke the one-definition rule, and the linker picked one
+// destructor and typeinfo for both) or recognised but not supported (UnsupportedError). Messages follow pgBackRest's voice: lowercase, the failing part named first
 // ("gz decompress: unexpected end of stream (truncated file?)"); the hint says what the user can do.
 #pragma once
 
 #include <stdexcept>
 #include <string>
 #include <string_view>
+
+#include "backup/format_error.h"
 
 namespace pgbr::backup {
 
@@ -26,12 +29,6 @@ class BackupError : public std::runtime_error {
  private:
   BackupErrorKind kind_;
   std::string hint_;
-};
-
-class FormatError : public BackupError {
- public:
-  explicit FormatError(const std::string& message, std::string hint = {})
-      : BackupError(BackupErrorKind::Format, message, std::move(hint)) {}
 };
 
 class UnsupportedError : public BackupError {

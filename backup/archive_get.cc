@@ -1,0 +1,118 @@
+#include "backup/archive_get.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "backup/archive_lookup.h"
+#include "backup/compress_filter.h"
+#include "backup/meter.h"
+#include "backup/pgbackrest_error.h"
+#include "backup/pipeline.h"
+#include "backup/unique_fd.h"
+#include "backup/wal_name.h"
+
+namespace pgbr::backup {
+
+namespace {
+
+// Writes the pipeline's output to the temporary destination file.
+class FdSink final : public Sink {
+ public:
+  FdSink(int fd, const std::string& name) : fd_(fd), name_(name) {}
+  void write(ByteView data) override {
+    while (!data.empty()) {
+      const ssize_t n = ::write(fd_, data.data(), data.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0)
+        throw CommandError(ErrorCode::FileWrite, "unable to write '" + name_ + "': [" + std::to_string(errno) +
+                                                     "] " + std::strerror(errno));
+      data = data.subspan(static_cast<std::size_t>(n));
+    }
+  }
+
+ private:
+  int fd_;
+  const std::string& name_;
+};
+
+struct Found {
+  std::string archiveId;
+  std::string repoFile;
+  std::optional<ArchivedWalName> stored;  // segments and partials: checksum and extension from the name
+};
+
+std::optional<Found> find(Storage& storage, std::string_view stanza, const ArchiveInfo& archiveInfo,
+                          std::string_view walName, WalFileKind kind, const std::optional<PgControl>& cluster) {
+  for (const std::string& archiveId : archiveIdsToSearch(archiveInfo, cluster)) {
+    const std::string directory = walDirectoryPath(stanza, archiveId, walName);
+    if (!walNameCarriesChecksum(kind)) {
+      const std::string path = directory + "/" + std::string(walName);
+      if (storage.info(path)) return Found{archiveId, path, std::nullopt};
+      continue;
+    }
+    const std::vector<std::string> names = findArchivedSegment(storage, directory, walName);
+    if (names.empty()) continue;
+    std::optional<ArchivedWalName> first = parseArchivedWalName(names.front());
+    for (const std::string& name : names)
+      if (parseArchivedWalName(name)->sha1Hex != first->sha1Hex)
+        throw CommandError(ErrorCode::ArchiveDuplicate,
+                           "duplicates found in the repo1:" + archiveId + " archive for WAL segment " +
+                               std::string(walName) + ": " + names.front() + ", " + name,
+                           "are multiple primaries archiving to this stanza?");
+    return Found{archiveId, directory + "/" + names.front(), std::move(first)};
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<ArchiveGetResult> archiveGet(Storage& storage, std::string_view stanza, const ArchiveInfo& archiveInfo,
+                                           std::string_view walName, const std::filesystem::path& destination,
+                                           const std::optional<PgControl>& cluster) {
+  const std::optional<WalFileKind> kind = walFileKind(walName);
+  if (!kind)
+    throw CommandError(ErrorCode::ParamInvalid, "'" + std::string(walName) + "' is not a WAL file name",
+                       "archive-get takes a WAL segment, partial, .history or .backup file name "
+                       "(restore_command passes it as %f)");
+  const std::optional<Found> found = find(storage, stanza, archiveInfo, walName, *kind, cluster);
+  if (!found) return std::nullopt;
+  const std::optional<Bytes> stored = storage.get(found->repoFile);
+  if (!stored) return std::nullopt;  // removed (expire) between listing and reading
+
+  const std::string temp = destination.string() + ".pgbackrest.tmp";
+  UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!fd)
+    throw CommandError(ErrorCode::FileOpen, "unable to open file '" + temp + "' for write: [" +
+                                                std::to_string(errno) + "] " + std::strerror(errno),
+                       "is the destination directory writable by this user?");
+  try {
+    FdSink sink(fd.get(), temp);
+    Pipeline pipeline(sink);
+    Sha1Meter* sha1 = nullptr;
+    if (found->stored) pipeline.add(newDecompressFilter(compressTypeFromName(found->repoFile)));
+    if (found->stored) sha1 = &pipeline.add(std::make_unique<Sha1Meter>());
+    pipeline.write(*stored);
+    pipeline.close();
+    if (sha1 && sha1->hex() != found->stored->sha1Hex)
+      throw CommandError(ErrorCode::Checksum,
+                         "WAL file '" + found->repoFile + "' has checksum " + sha1->hex() +
+                             " but its name says " + found->stored->sha1Hex,
+                         "the archived file is corrupt; look for another copy of the segment");
+    if (fd.close() != 0)
+      throw CommandError(ErrorCode::FileWrite, "unable to close '" + temp + "': [" + std::to_string(errno) + "] " +
+                                                   std::strerror(errno));
+    if (::rename(temp.c_str(), destination.c_str()) != 0)
+      throw CommandError(ErrorCode::FileWrite, "unable to move '" + temp + "' to '" + destination.string() +
+                                                   "': [" + std::to_string(errno) + "] " + std::strerror(errno));
+  } catch (...) {
+    ::unlink(temp.c_str());
+    throw;
+  }
+  return ArchiveGetResult{found->archiveId, found->repoFile};
+}
+
+}  // namespace pgbr::backup

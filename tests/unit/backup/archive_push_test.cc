@@ -1,0 +1,119 @@
+#include "backup/archive_push.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "backup/pgbackrest_error.h"
+#include "unit/backup/archive_test_support.h"
+
+namespace pgbr::backup {
+namespace {
+
+using namespace test_archive;
+
+ErrorCode pushError(ArchiveFixture& fixture, const ArchiveInfo& info, const std::filesystem::path& wal,
+                    const ArchivePushOptions& options = {}, std::string* message = nullptr) {
+  return commandErrorOf([&] { archivePush(fixture.storage, "demo", info, wal, options); }, message);
+}
+
+TEST(ArchivePush, StoresASegmentAsPgBackRestDoes) {
+  ArchiveFixture fixture;
+  const Bytes wal = vectorSegment();
+  const ArchivePushResult result =
+      archivePush(fixture.storage, "demo", archiveInfoFor(), fixture.writeWal(kSegment, wal), {});
+  EXPECT_EQ(result.outcome, ArchivePushResult::Outcome::Pushed);
+  EXPECT_EQ(result.archiveId, "15-1");
+  const std::string expected = "archive/demo/15-1/0000000100000000/" + std::string(kSegment) + "-" + kSegmentSha1 + ".gz";
+  EXPECT_EQ(result.repoFile, expected);
+  EXPECT_EQ(test::gunzip(test::readFile(fixture.repoRoot / expected)), wal);
+  EXPECT_FALSE(std::filesystem::exists(fixture.repoRoot / (expected + ".pgbackrest.tmp")));
+}
+
+TEST(ArchivePush, CompressTypeNoneStoresTheSegmentAsIs) {
+  ArchiveFixture fixture;
+  const Bytes wal = vectorSegment();
+  ArchivePushOptions options;
+  options.compressType = CompressType::None;
+  const ArchivePushResult result =
+      archivePush(fixture.storage, "demo", archiveInfoFor(), fixture.writeWal(kSegment, wal), options);
+  EXPECT_EQ(result.repoFile, "archive/demo/15-1/0000000100000000/" + std::string(kSegment) + "-" + kSegmentSha1);
+  EXPECT_EQ(test::readFile(fixture.repoRoot / result.repoFile), wal);
+}
+
+TEST(ArchivePush, SameSegmentTwiceIsAcceptedWithoutWriting) {
+  ArchiveFixture fixture;
+  const auto wal = fixture.writeWal(kSegment, vectorSegment());
+  archivePush(fixture.storage, "demo", archiveInfoFor(), wal, {});
+  const auto before = fixture.snapshot();
+  const ArchivePushResult again = archivePush(fixture.storage, "demo", archiveInfoFor(), wal, {});
+  EXPECT_EQ(again.outcome, ArchivePushResult::Outcome::AlreadyExists);
+  EXPECT_EQ(fixture.snapshot(), before);
+}
+
+TEST(ArchivePush, SameNameDifferentContentIsADuplicateError) {
+  ArchiveFixture fixture;
+  Bytes wal = vectorSegment();
+  archivePush(fixture.storage, "demo", archiveInfoFor(), fixture.writeWal(kSegment, wal), {});
+  const auto before = fixture.snapshot();
+  wal[100000] ^= 0xff;
+  std::string message;
+  EXPECT_EQ(pushError(fixture, archiveInfoFor(), fixture.writeWal(kSegment, wal), {}, &message),
+            ErrorCode::ArchiveDuplicate);
+  EXPECT_EQ(message, "WAL file '000000010000000000000003' already exists in the repo1 archive with a different checksum");
+  EXPECT_EQ(fixture.snapshot(), before);
+}
+
+TEST(ArchivePush, WalOfAnotherClusterIsAMismatch) {
+  ArchiveFixture fixture;
+  std::string message;
+  EXPECT_EQ(pushError(fixture, archiveInfoFor(42), fixture.writeWal(kSegment, vectorSegment()), {}, &message),
+            ErrorCode::ArchiveMismatch);
+  EXPECT_EQ(message, "WAL file '000000010000000000000003' version 15, system-id 7713086177070084308 do not match "
+                     "stanza version 15, system-id 42");
+  EXPECT_TRUE(fixture.snapshot().empty());
+  // The header check can be switched off, as pgBackRest's --no-archive-header-check does.
+  ArchivePushOptions options;
+  options.headerCheck = false;
+  EXPECT_NO_THROW(archivePush(fixture.storage, "demo", archiveInfoFor(42), fixture.walDir / kSegment, options));
+}
+
+TEST(ArchivePush, ClusterFromPgControlMustMatchTheStanza) {
+  ArchiveFixture fixture;
+  ArchivePushOptions options;
+  options.cluster = PgControl{"16", kSystemId, 1300, 1};
+  EXPECT_EQ(pushError(fixture, archiveInfoFor(), fixture.writeWal(kSegment, vectorSegment()), options),
+            ErrorCode::ArchiveMismatch);
+}
+
+TEST(ArchivePush, HistoryBackupAndPartialFilesGoWherePgBackRestPutsThem) {
+  ArchiveFixture fixture;
+  const Bytes history = bytesOf("1\t0/C000100\treached consistency\n");
+  const Bytes backup = bytesOf("START WAL LOCATION: 0/3000028 (file 000000010000000000000003)\n");
+  const Bytes wal = vectorSegment();
+  EXPECT_EQ(archivePush(fixture.storage, "demo", archiveInfoFor(), fixture.writeWal("00000002.history", history), {}).repoFile,
+            "archive/demo/15-1/00000002.history");
+  EXPECT_EQ(archivePush(fixture.storage, "demo", archiveInfoFor(),
+                        fixture.writeWal("000000010000000000000003.00000028.backup", backup), {}).repoFile,
+            "archive/demo/15-1/0000000100000000/000000010000000000000003.00000028.backup");
+  EXPECT_EQ(archivePush(fixture.storage, "demo", archiveInfoFor(),
+                        fixture.writeWal("000000010000000000000003.partial", wal), {}).repoFile,
+            "archive/demo/15-1/0000000100000000/000000010000000000000003.partial-" + std::string(kSegmentSha1) + ".gz");
+  EXPECT_EQ(test::readFile(fixture.repoRoot / "archive/demo/15-1/00000002.history"), history);
+  // History files are replaced, not refused, when pushed again (pgBackRest does not check them).
+  const Bytes newer = bytesOf("1\t0/D000000\tno recovery target specified\n");
+  archivePush(fixture.storage, "demo", archiveInfoFor(), fixture.writeWal("00000002.history", newer), {});
+  EXPECT_EQ(test::readFile(fixture.repoRoot / "archive/demo/15-1/00000002.history"), newer);
+}
+
+TEST(ArchivePush, RefusesNamesThatAreNotWalAndMissingFiles) {
+  ArchiveFixture fixture;
+  EXPECT_EQ(pushError(fixture, archiveInfoFor(), fixture.writeWal("RECOVERYXLOG", asBytes("x"))), ErrorCode::ParamInvalid);
+  std::string message;
+  EXPECT_EQ(pushError(fixture, archiveInfoFor(), fixture.walDir / "000000010000000000000009", {}, &message),
+            ErrorCode::FileMissing);
+  EXPECT_NE(message.find("unable to open missing file"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace pgbr::backup

@@ -1,0 +1,48 @@
+// archive-push WAL_PATH: thin wrapper over backup::archivePush.
+#include "backup/archive_push.h"
+#include "backup/compress_type.h"
+#include "backup/pgbackrest_error.h"
+#include "backup/stanza_info.h"
+#include "tools/pgbr/commands.h"
+
+namespace pgbr::tools {
+
+using backup::CommandError;
+using backup::ErrorCode;
+
+int archivePushCommand(CommandContext& context) {
+  backup::ArchivePushOptions options;
+  const std::string typeName = *context.value("compress-type");
+  const std::optional<backup::CompressType> type = backup::parseCompressType(typeName);
+  if (!type)
+    throw CommandError(ErrorCode::OptionInvalidValue, "'" + typeName + "' is not allowed for 'compress-type' option",
+                       "use none, gz, bz2, lz4 or zst");
+  options.compressType = *type;
+  if (const std::optional<long long> level = context.integer("compress-level")) {
+    if (*level < backup::compressLevelMin(*type) || *level > backup::compressLevelMax(*type))
+      throw CommandError(ErrorCode::OptionInvalidValue,
+                         "'" + std::to_string(*level) + "' is out of range for 'compress-level' option",
+                         "compress-type " + typeName + " takes levels " +
+                             std::to_string(backup::compressLevelMin(*type)) + " to " +
+                             std::to_string(backup::compressLevelMax(*type)));
+    options.compressLevel = static_cast<int>(*level);
+  }
+  options.headerCheck = context.flag("archive-header-check");
+  if (const std::optional<std::string> pgPath = context.value("pg1-path")) options.cluster = backup::readPgControl(*pgPath);
+
+  const std::string stanza = context.stanza();
+  context.repoCipherType();
+  const backup::ArchiveInfo archiveInfo = backup::loadStanzaArchiveInfo(context.repo(), stanza, context.repoPath());
+  const std::string& walPath = context.arguments().front();
+  const backup::ArchivePushResult result =
+      backup::archivePush(context.repo(), stanza, archiveInfo, walPath, options);
+  const std::string walName = std::filesystem::path(walPath).filename().string();
+  if (result.outcome == backup::ArchivePushResult::Outcome::AlreadyExists)
+    context.log().warn("WAL file '" + walName + "' already exists in the repo1 archive with the same checksum\n"
+                       "HINT: this is valid in some recovery scenarios but may also indicate a problem.");
+  else
+    context.log().info("pushed WAL file '" + walName + "' to the archive");
+  return 0;
+}
+
+}  // namespace pgbr::tools

@@ -1,0 +1,21 @@
+// One function per pgbr command; each returns the exit status and throws backup::CommandError (or any library
+// error) on failure. main() catches, logs and exits with the error's code.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "tools/pgbr/command_context.h"
+
+namespace pgbr::tools {
+
+int archiveGetCommand(CommandContext& context);
+int archivePushCommand(CommandContext& context);
+int checkCommand(CommandContext& context);
+int stanzaCreateCommand(CommandContext& context);
+
+// No configuration needed.
+int helpCommand(const std::vector<std::string>& arguments);
+int versionCommand();
+
+}  // namespace pgbr::tools

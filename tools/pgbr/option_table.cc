@@ -1,0 +1,126 @@
+#include "tools/pgbr/option_table.h"
+
+#include <algorithm>
+#include <array>
+
+namespace pgbr::tools {
+
+namespace {
+
+constexpr std::string_view kArchiveGet = "archive-get", kArchivePush = "archive-push", kCheck = "check",
+                           kStanzaCreate = "stanza-create", kInfo = "info";
+
+// Sorted by name, as `pgbr help` lists them.
+const std::vector<OptionDef> kOptions = {
+    {"archive-header-check", OptionType::Boolean, "y", "", {kArchivePush},
+     "check that the WAL page header matches the stanza's PostgreSQL version and system identifier"},
+    {"archive-timeout", OptionType::Seconds, "60", "SECONDS", {kCheck},
+     "how long check waits for the switched WAL segment to reach the archive"},
+    {"compress-level", OptionType::Integer, "", "LEVEL", {kArchivePush},
+     "compression level (default per type: gz 6, bz2 9, lz4 1, zst 3)"},
+    {"compress-type", OptionType::String, "gz", "TYPE", {kArchivePush},
+     "compression of archived WAL segments: none, gz, bz2, lz4 or zst"},
+    {"config", OptionType::String, "/etc/pgbackrest/pgbackrest.conf", "FILE", {},
+     "pgBackRest configuration file"},
+    {"config-include-path", OptionType::String, "/etc/pgbackrest/conf.d", "PATH", {},
+     "directory of additional *.conf files"},
+    {"config-path", OptionType::String, "/etc/pgbackrest", "PATH", {},
+     "base directory of pgbackrest.conf and conf.d/"},
+    {"log-level-console", OptionType::LogLevel, "warn", "LEVEL", {},
+     "messages written to stdout: off, error, warn, info, detail, debug or trace"},
+    {"log-level-file", OptionType::LogLevel, "off", "LEVEL", {},
+     "messages written to the log file under log-path (off by default in pgbr)"},
+    {"log-level-stderr", OptionType::LogLevel, "warn", "LEVEL", {},
+     "messages written to stderr instead of stdout"},
+    {"log-path", OptionType::String, "/var/log/pgbackrest", "PATH", {},
+     "directory of the log files <stanza>-<command>.log"},
+    {"output", OptionType::String, "text", "FORMAT", {kInfo}, "output format: text or json"},
+    {"pg1-database", OptionType::String, "postgres", "NAME", {kCheck}, "database to connect to"},
+    {"pg1-path", OptionType::String, "", "PATH", {kArchiveGet, kArchivePush, kCheck, kStanzaCreate, kInfo},
+     "data directory of the cluster (its pg_control identifies the cluster)"},
+    {"pg1-port", OptionType::Integer, "5432", "PORT", {kCheck}, "port of the cluster"},
+    {"pg1-socket-path", OptionType::String, "", "PATH", {kCheck},
+     "directory of the cluster's unix socket (libpq's default when unset)"},
+    {"pg1-user", OptionType::String, "", "USER", {kCheck}, "user to connect as (libpq's default when unset)"},
+    {"repo1-cipher-type", OptionType::String, "none", "TYPE", {kArchiveGet, kArchivePush, kCheck, kStanzaCreate, kInfo},
+     "none or aes-256-cbc; with aes-256-cbc repo1-path must be an encrypted pgbrfs mount"},
+    {"repo1-path", OptionType::String, "/var/lib/pgbackrest", "PATH",
+     {kArchiveGet, kArchivePush, kCheck, kStanzaCreate, kInfo}, "path of the repository (the pgbrfs mount point)"},
+    {"stanza", OptionType::String, "", "NAME", {kArchiveGet, kArchivePush, kCheck, kStanzaCreate, kInfo},
+     "name of the stanza"},
+};
+
+const std::vector<CommandDef> kCommands = {
+    {kArchiveGet, "WAL_NAME DEST_PATH", 2, 2, true, true, "get a WAL file from the archive (restore_command)",
+     "Copies WAL_NAME (a segment, partial, .history or .backup file name, %f in restore_command) from the "
+     "archive to DEST_PATH (%p), searching the archive ids of the cluster newest first, decompressing and checking "
+     "the SHA-1 the stored name carries. Exits 1 with \"unable to find WAL_NAME in the archive\" when the archive "
+     "does not have it."},
+    {kArchivePush, "WAL_PATH", 1, 1, true, true, "push a WAL file to the archive (archive_command)",
+     "Stores the WAL file WAL_PATH (%p in archive_command) in the archive as pgBackRest 2.45 does: segments "
+     "compressed and named <segment>-<sha1>.<ext> under <archive id>/<first 16 hex>/, .history and .backup files "
+     "as they are. The WAL page header must match the stanza. A segment already archived with the same checksum "
+     "is accepted with a warning; with a different checksum it is an error and nothing is written."},
+    {kCheck, "", 0, 0, true, true, "check that the stanza matches the cluster and WAL reaches the archive",
+     "Compares the cluster (through libpq) with archive.info and backup.info, forces a WAL segment switch and "
+     "waits up to archive-timeout for that segment to appear in the archive."},
+    {"help", "[COMMAND]", 0, 1, false, false, "show help for pgbr or a command", ""},
+    {kStanzaCreate, "", 0, 0, true, true, "create the stanza's archive.info and backup.info",
+     "Reads the cluster's version, system identifier, control and catalog versions from pg1-path and writes "
+     "archive.info and backup.info (and their .copy) as pgBackRest 2.45 does; in an encrypted repository (a pgbrfs "
+     "mount) with new random archive and backup sub-passphrases. Running it again on a stanza that matches the "
+     "cluster succeeds and restores a missing .copy."},
+    {"version", "", 0, 0, false, false, "print the pgbr version", ""},
+};
+
+std::size_t editDistance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+std::span<const OptionDef> optionTable() { return kOptions; }
+std::span<const CommandDef> commandTable() { return kCommands; }
+
+const OptionDef* findOption(std::string_view name) {
+  for (const OptionDef& option : kOptions)
+    if (option.name == name) return &option;
+  return nullptr;
+}
+
+const CommandDef* findCommand(std::string_view name) {
+  for (const CommandDef& command : kCommands)
+    if (command.name == name) return &command;
+  return nullptr;
+}
+
+bool optionAppliesTo(const OptionDef& option, std::string_view command) {
+  return option.commands.empty() ||
+         std::find(option.commands.begin(), option.commands.end(), command) != option.commands.end();
+}
+
+std::string_view closestName(std::string_view name, const std::vector<std::string_view>& candidates) {
+  std::string_view best;
+  std::size_t bestDistance = 4;
+  for (std::string_view candidate : candidates) {
+    const std::size_t distance = editDistance(name, candidate);
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+}  // namespace pgbr::tools

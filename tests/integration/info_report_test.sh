@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Our `info` report against the real `pgbackrest info` (2.45, the oracle) on every generated repository: text and
+# `pgbr info` against the real `pgbackrest info` (2.45, the oracle) on every generated repository: text and
 # --output=json, for all stanzas, --stanza=demo, an absent stanza, --set of every backup and of an absent label.
 # Unencrypted repositories are read directly; encrypted ones through a pgbrfs mount of the repository (the plain
 # view), with the passphrase from repos.txt. Both tools run with the same TZ (not UTC, so local time is exercised).
 # Outputs must be byte-identical.
 #
-# Usage: info_report_test.sh BUILD_DIR GENERATED_DIR REPORT_TOOL
-#   REPORT_TOOL prints the report: `REPORT_TOOL REPO_DIR --cipher-type=T --repo-path=P [--stanza=S] [--set=L]
-#   [--output=json]` (tests/tools/info_report_main.cc today; `pgbr info` once the CLI is merged).
+# Usage: info_report_test.sh BUILD_DIR GENERATED_DIR
+# pgbr runs with the repository's own configuration file (as pgbackrest does) and --repo1-path pointing at the view;
+# it never reads the passphrase in that file: it learns the cipher from the mount.
 #
 # Differences by nature: none expected for these repositories. (Not covered here because the generated repositories
 # do not produce them: error statuses, whose messages carry our own hints rather than pgBackRest's — see
@@ -19,14 +19,14 @@ source "$here/lib/pg_cluster.sh"
 source "$here/lib/pgbrfs_mount.sh"
 PGBRFS=$1/fs/pgbrfs
 generated=$2
-report_tool=$3
+pgbr=$1/tools/pgbr
 export TZ=America/Sao_Paulo
 passed=0 failed=0
 ok() { passed=$((passed + 1)); echo "ok   $*"; }
 bad() { failed=$((failed + 1)); echo "FAIL $*"; }
 
 [[ -f $generated/repos.txt ]] || pg_die "no generated repositories in '$generated' (run tests/fixtures/generate-repos)"
-[[ -x $report_tool ]] || pg_die "report tool '$report_tool' is not executable (build it first)"
+[[ -x $pgbr ]] || pg_die "'$pgbr' is not built"
 pg_tmpdir work
 
 # compare NAME CONF REPO_PATH VIEW CIPHER ARGS...: one check, text and json.
@@ -41,9 +41,8 @@ compare() {
       bad "$name: pgbackrest info $* --output=$output failed: $(cat "$work/pgbackrest.err")"
       continue
     fi
-    if ! "$report_tool" "$view" --cipher-type="$cipher" --repo-path="$repo" "$@" --output="$output" >"$actual" \
-      2>"$work/report.err"; then
-      bad "$name: report $* --output=$output failed: $(cat "$work/report.err")"
+    if ! "$pgbr" --config="$conf" --repo1-path="$view" "$@" --output="$output" info >"$actual" 2>"$work/report.err"; then
+      bad "$name: pgbr info $* --output=$output failed: $(cat "$work/report.err")"
       continue
     fi
     if cmp -s "$expected" "$actual"; then

@@ -101,6 +101,9 @@ pgbr_expect_status "archive-get of a segment not archived is exit 1" 1 pgbr_run 
   archive-get 0000000900000000000000FF "$work/none"
 expect "... with pgBackRest's message" grep -q "unable to find 0000000900000000000000FF in the archive" <<< "$PGBR_OUT"
 
+pgbr_run $pgbr_opts info > "$work/pgbr-info.txt" || bad "pgbr info"
+pgbr_run $pgbr_opts --output=json info > "$work/pgbr-info.json" || bad "pgbr info --output=json"
+
 if [[ $mode == encrypted ]]; then
   pg_step "unmount; the real pgbackrest reads the backing directory"
   pgbrfs_unmount "$repo"
@@ -110,6 +113,9 @@ info=$(pgbackrest_run $pgbackrest_opts info)
 printf '%s\n' "$info" | sed 's/^/    /'
 expect "pgbackrest info shows the cipher" grep -q "cipher: $cipher" <<< "$info"
 expect "pgbackrest info shows WAL up to timeline 2" grep -qE "wal archive min/max \(15\): 0000000100000000000000[0-9A-F]{2}/00000002" <<< "$info"
+expect "pgbr info (text) is what pgbackrest info prints" diff <(printf '%s\n' "$info") "$work/pgbr-info.txt"
+expect "pgbr info --output=json is what pgbackrest prints" \
+  diff <(pgbackrest_run $pgbackrest_opts --output=json info) "$work/pgbr-info.json"
 verify=$(pgbackrest_run $pgbackrest_opts verify --output=text --verbose 2>&1) || true
 printf '%s\n' "$verify" | sed 's/^/    /'
 expect "pgbackrest verify: status ok" grep -q "status: ok" <<< "$verify"

@@ -12,6 +12,7 @@ namespace pgbr::tools {
 int archiveGetCommand(CommandContext& context);
 int archivePushCommand(CommandContext& context);
 int checkCommand(CommandContext& context);
+int infoCommand(CommandContext& context);
 int stanzaCreateCommand(CommandContext& context);
 
 // No configuration needed.

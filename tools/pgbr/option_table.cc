@@ -46,6 +46,7 @@ const std::vector<OptionDef> kOptions = {
      "none or aes-256-cbc; with aes-256-cbc repo1-path must be an encrypted pgbrfs mount"},
     {"repo1-path", OptionType::String, "/var/lib/pgbackrest", "PATH",
      {kArchiveGet, kArchivePush, kCheck, kStanzaCreate, kInfo}, "path of the repository (the pgbrfs mount point)"},
+    {"set", OptionType::String, "", "LABEL", {kInfo}, "backup to show in detail (databases, tablespaces, links)"},
     {"stanza", OptionType::String, "", "NAME", {kArchiveGet, kArchivePush, kCheck, kStanzaCreate, kInfo},
      "name of the stanza"},
 };
@@ -65,6 +66,12 @@ const std::vector<CommandDef> kCommands = {
      "Compares the cluster (through libpq) with archive.info and backup.info, forces a WAL segment switch and "
      "waits up to archive-timeout for that segment to appear in the archive."},
     {"help", "[COMMAND]", 0, 1, false, false, "show help for pgbr or a command", ""},
+    {kInfo, "", 0, 0, false, true, "show the repository's stanzas, WAL archive and backups",
+     "Prints what pgBackRest 2.45's info command prints, in the same text and --output=json shapes (so monitoring "
+     "that parses pgbackrest info keeps working): each stanza's status and cipher, its clusters, the WAL archive's "
+     "oldest and newest segment per archive id, and every backup with its type, times, LSNs, WAL range, sizes and "
+     "references. --stanza limits it to one stanza; --set shows one backup in detail. The backup lock is always "
+     "reported as not held: pgBackRest's locks live on the host that runs it."},
     {kStanzaCreate, "", 0, 0, true, true, "create the stanza's archive.info and backup.info",
      "Reads the cluster's version, system identifier, control and catalog versions from pg1-path and writes "
      "archive.info and backup.info (and their .copy) as pgBackRest 2.45 does; in an encrypted repository (a pgbrfs "

@@ -198,7 +198,7 @@ void CipherFileEditor::applyPending() {
     const std::uint64_t committed = committedSize();
     if (node.key() > committed) appendZeros(node.key() - committed);
     append(node.mapped());
-    Secret::wipe(node.mapped().data(), node.mapped().size());
+    recycle(std::move(node.mapped()));
   }
 }
 
@@ -209,7 +209,7 @@ void CipherFileEditor::write(std::uint64_t offset, ByteView data) {
   std::uint64_t committed = committedSize();
   if (offset > committed) {
     if (pendingBytes_ + data.size() <= maxPendingBytes_) {
-      pending_.emplace(offset, Bytes(data.begin(), data.end()));
+      pending_.emplace(offset, pendingBuffer(data));
       pendingBytes_ += data.size();
       return;
     }
@@ -224,6 +224,23 @@ void CipherFileEditor::write(std::uint64_t offset, ByteView data) {
   }
   if (!data.empty()) append(data);
   drainPending();
+}
+
+// Waiting writes are copied into buffers kept from earlier ones: fresh memory costs a page fault per 4 KiB, more
+// than the copy itself.
+Bytes CipherFileEditor::pendingBuffer(ByteView data) {
+  if (spareBuffers_.empty()) return Bytes(data.begin(), data.end());
+  Bytes buffer = std::move(spareBuffers_.back());
+  spareBuffers_.pop_back();
+  buffer.assign(data.begin(), data.end());
+  return buffer;
+}
+
+void CipherFileEditor::recycle(Bytes&& buffer) {
+  Secret::wipe(buffer.data(), buffer.size());  // plaintext
+  if (spareBuffers_.size() >= kMaxSpareBuffers) return;
+  buffer.clear();
+  spareBuffers_.push_back(std::move(buffer));
 }
 
 // Removes [offset, end) from the waiting writes, keeping the parts of them outside that range.
@@ -257,7 +274,7 @@ void CipherFileEditor::drainPending() {
     auto node = pending_.extract(pending_.begin());
     pendingBytes_ -= node.mapped().size();
     append(node.mapped());
-    Secret::wipe(node.mapped().data(), node.mapped().size());
+    recycle(std::move(node.mapped()));
   }
 }
 

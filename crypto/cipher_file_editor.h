@@ -36,6 +36,8 @@ class CipherFileEditor {
 
   // Logical plaintext size, including writes still waiting in memory.
   std::uint64_t size() const;
+  // The offset a write can start at without waiting in memory: the end of the data encrypted so far.
+  std::uint64_t streamingOffset() const { return committedSize(); }
   // Writes `data` at plaintext `offset` (any offset: inside, at the end, or past it).
   void write(std::uint64_t offset, ByteView data);
   // Sets the plaintext size; growth reads as zeros.
@@ -60,6 +62,8 @@ class CipherFileEditor {
   void rewrite(std::uint64_t offset, ByteView data);
   void cutPending(std::uint64_t offset, std::uint64_t end);
   void drainPending();
+  Bytes pendingBuffer(ByteView data);
+  void recycle(Bytes&& buffer);
   void applyPending();
   void cipherBlockBefore(std::uint64_t block, std::uint8_t* iv);
   void decryptBlocks(std::uint64_t firstBlock, const std::uint8_t* iv, const std::uint8_t* in, std::size_t size,
@@ -77,6 +81,8 @@ class CipherFileEditor {
   std::vector<std::uint8_t> cipherScratch_;         // reused output buffer of append()
   std::map<std::uint64_t, Bytes> pending_;             // writes past the end, by offset, non-overlapping
   std::uint64_t pendingBytes_ = 0;
+  static constexpr std::size_t kMaxSpareBuffers = 16;
+  std::vector<Bytes> spareBuffers_;                     // emptied (wiped) buffers of earlier waiting writes
   std::uint64_t maxPendingBytes_ = kDefaultMaxPendingBytes;
   bool finished_ = false;
 };

@@ -12,6 +12,7 @@ class EncryptedContent : public ContentEditor {
     editor_ = create ? crypto::CipherFileEditor::create(spec.pass(), io_) : crypto::CipherFileEditor::open(spec.pass(), io_);
   }
   std::uint64_t size() const override { return editor_->size(); }
+  std::optional<std::uint64_t> streamingOffset() const override { return editor_->streamingOffset(); }
   void write(std::uint64_t offset, ByteView data) override { editor_->write(offset, data); }
   void truncate(std::uint64_t size) override { editor_->truncate(size); }
   std::size_t read(std::uint64_t offset, MutableByteView out) override { return editor_->read(offset, out); }
@@ -29,6 +30,7 @@ class PlainContent : public ContentEditor {
     size_ = io_.size();
   }
   std::uint64_t size() const override { return size_; }
+  std::optional<std::uint64_t> streamingOffset() const override { return std::nullopt; }
   void write(std::uint64_t offset, ByteView data) override {
     io_.writeAt(offset, data);
     size_ = std::max(size_, offset + data.size());

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 
 #include "crypto/cipher_spec.h"
 #include "fs/fd_file_io.h"
@@ -13,6 +14,9 @@ class ContentEditor {
  public:
   virtual ~ContentEditor() = default;
   virtual std::uint64_t size() const = 0;
+  // Where a write streams straight through (encrypted content: the end of what is encrypted; a write beyond it is
+  // held in memory until the gap fills); nullopt when any offset is as good (plain content).
+  virtual std::optional<std::uint64_t> streamingOffset() const = 0;
   virtual void write(std::uint64_t offset, ByteView data) = 0;
   virtual void truncate(std::uint64_t size) = 0;
   virtual std::size_t read(std::uint64_t offset, MutableByteView out) = 0;

@@ -149,7 +149,12 @@ int run(int argc, char** argv) {
   }
 
   fuse_cmdline_opts cmdline{};
+  // More workers than the kernel keeps writes in flight (max_background, 12): a write waiting for its predecessor
+  // (StagedFile) must never hold the last free worker. An explicit -o max_threads= wins.
+  bool maxThreadsGiven = false;
+  for (int i = 0; i < args.argc; i++) maxThreadsGiven |= std::string_view(args.argv[i]).find("max_threads=") != std::string_view::npos;
   if (fuse_parse_cmdline(&args, &cmdline) != 0) return fail(kExitUsage, "invalid command line", "see pgbrfs --help");
+  if (!maxThreadsGiven) cmdline.max_threads = 32;
   std::unique_ptr<char, decltype(&std::free)> mountpoint(cmdline.mountpoint, &std::free);
   if (!options.backingDir || !mountpoint)
     return fail(kExitUsage, "missing BACKING_DIR or MOUNTPOINT", "usage: pgbrfs [options] BACKING_DIR MOUNTPOINT");

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 
 #include "backup/ini_document.h"
@@ -146,10 +147,40 @@ std::uint64_t StagedFile::size() {
   return editor_ ? editor_->size() : backingReader().plainSize();
 }
 
+// With the kernel's writeback cache the pieces of one sequential stream arrive on several threads, about half of
+// them before their predecessor. CBC must encrypt in order, so such a piece would be copied aside until the gap
+// fills, and the copies (into fresh pages) cost more than the encryption. The thread carrying the missing piece is
+// usually a few microseconds behind: a piece a little ahead of the end waits for it instead. A file whose gap does
+// not fill in time (sparse or random writes) stops waiting and uses the copies.
+void StagedFile::waitForEarlierWrites(std::unique_lock<std::shared_mutex>& lock, std::uint64_t offset) {
+  constexpr std::uint64_t kMaxGap = 32ull << 20;  // more than the kernel keeps in flight for one file
+  constexpr auto kMaxWait = std::chrono::milliseconds(50);
+  constexpr unsigned kMaxWaiters = 8;  // the rest are copied aside: workers stay free for the missing pieces
+  while (waitForOrder_ && editor_ && waiters_ < kMaxWaiters) {
+    const std::optional<std::uint64_t> streaming = editor_->streamingOffset();
+    if (!streaming || offset <= *streaming || offset - *streaming > kMaxGap) return;
+    waiters_++;
+    const std::cv_status status = written_.wait_for(lock, kMaxWait);
+    waiters_--;
+    if (status == std::cv_status::timeout) {
+      const std::optional<std::uint64_t> now = editor_ ? editor_->streamingOffset() : std::nullopt;
+      if (now && offset > *now && ++waitTimeouts_ >= 3) {
+        waitForOrder_ = false;
+        log(LogLevel::Debug, "'" + path_ + "': a write at " + std::to_string(offset) + " waited " +
+                                 std::to_string(kMaxWait.count()) + " ms (the third time) for the data before it (encrypted up to " +
+                                 std::to_string(*now) + "); writes ahead of the end are now held in memory");
+      }
+    }
+  }
+}
+
 void StagedFile::write(std::uint64_t offset, ByteView data) {
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
   requireStaged();
+  waitForEarlierWrites(lock, offset);
+  requireStaged();  // a publish by another descriptor may have happened meanwhile
   editor_->write(offset, data);
+  written_.notify_all();
 }
 
 void StagedFile::truncate(std::uint64_t size) {
@@ -159,6 +190,7 @@ void StagedFile::truncate(std::uint64_t size) {
     stage(size == 0, nullptr);
   }
   editor_->truncate(size);
+  written_.notify_all();
 }
 
 std::size_t StagedFile::read(std::uint64_t offset, MutableByteView out) {
@@ -205,6 +237,7 @@ void StagedFile::publish() {
     throw FsError::fromErrno(errno, "unable to publish '" + path_ + "'");
   // The content is in place; from here on the staging name is gone whatever happens.
   editor_.reset();
+  written_.notify_all();
   stageFd_.reset();
   stageName_.clear();
   times_.reset();

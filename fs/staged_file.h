@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include <array>
+#include <condition_variable>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
@@ -79,6 +80,7 @@ class StagedFile {
  private:
   StagedFile(StagingContext& context, std::string path, crypto::CipherSpec spec);
   void stage(bool empty, const Owner* owner);
+  void waitForEarlierWrites(std::unique_lock<std::shared_mutex>& lock, std::uint64_t offset);
   void requireStaged();
   void checkGoverningFile();
   void discardStaging();
@@ -86,6 +88,10 @@ class StagedFile {
 
   StagingContext& context_;
   std::shared_mutex mutex_;
+  std::condition_variable_any written_;  // a write or truncate changed what is encrypted
+  bool waitForOrder_ = true;             // off once a gap did not fill in time (sparse or random writes)
+  unsigned waiters_ = 0;
+  unsigned waitTimeouts_ = 0;
   std::string path_;
   crypto::CipherSpec spec_;
   UniqueFd stageFd_;

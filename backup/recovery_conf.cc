@@ -31,11 +31,12 @@ constexpr std::array<std::pair<std::string_view, RecoveryType>, 9> kTypes = {{
     {"xid", RecoveryType::Xid},
 }};
 
-// Settings a restore owns: found in an existing postgresql.auto.conf they are commented out.
-constexpr std::array<std::string_view, 10> kRecoveryOptions = {
-    "recovery_target",        "recovery_target_action", "recovery_target_inclusive", "recovery_target_lsn",
-    "recovery_target_name",   "recovery_target_time",   "recovery_target_timeline",  "recovery_target_xid",
-    "restore_command",        "standby_mode"};
+// Settings a restore owns: found in an existing postgresql.auto.conf they are commented out. restore_command is
+// not among them (pgBackRest 2.45 leaves an earlier one in place; the generated one comes later and wins).
+constexpr std::array<std::string_view, 9> kRecoveryOptions = {
+    "recovery_target",      "recovery_target_action", "recovery_target_inclusive",
+    "recovery_target_lsn",  "recovery_target_name",   "recovery_target_time",
+    "recovery_target_timeline", "recovery_target_xid", "standby_mode"};
 
 bool takesTarget(RecoveryType type) {
   return type == RecoveryType::Lsn || type == RecoveryType::Name || type == RecoveryType::Time ||
@@ -182,7 +183,6 @@ void writeRecoverySettings(const std::filesystem::path& pgPath, const RecoverySe
     existing = text.str();
   }
   writeFile(autoConf, renderAutoConf(existing, settings, when), data.st_uid, data.st_gid);
-  if (settings.type == RecoveryType::None) return;
   writeFile(pgPath / (settings.type == RecoveryType::Standby ? "standby.signal" : "recovery.signal"), "",
             data.st_uid, data.st_gid);
 }

@@ -146,7 +146,9 @@ std::string recoveryOptionLines(const RecoverySettings& settings) {
   if (settings.targetExclusive) lines += setting("recovery_target_inclusive", "false");
   if (settings.targetAction && *settings.targetAction != "pause")
     lines += setting("recovery_target_action", *settings.targetAction);
+  // PostgreSQL 12 and later follow the latest timeline by default; a backup's consistent point is on its own.
   if (settings.targetTimeline) lines += setting("recovery_target_timeline", *settings.targetTimeline);
+  else if (settings.type == RecoveryType::Immediate) lines += setting("recovery_target_timeline", "current");
   return lines;
 }
 

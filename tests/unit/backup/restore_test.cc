@@ -251,7 +251,8 @@ TEST(RecoveryConf, RendersTargetsAndCommentsOutOldSettings) {
   settings.type = RecoveryType::Immediate;
   settings.target.reset();
   settings.targetAction.reset();
-  EXPECT_TRUE(recoveryOptionLines(settings).ends_with("recovery_target = 'immediate'\n"));
+  EXPECT_TRUE(recoveryOptionLines(settings).ends_with("recovery_target = 'immediate'\n"
+                                                      "recovery_target_timeline = 'current'\n"));
   settings.type = RecoveryType::Xid;
   settings.target = "1234";
   settings.targetExclusive = true;

@@ -65,7 +65,8 @@ struct RestoreFixture {
       {"pg_data/empty", ""},
   };
 
-  explicit RestoreFixture(bool bundle = false) {
+  explicit RestoreFixture(bool bundle = false, bool walLink = false) {
+    if (walLink) content["pg_data/pg_wal/000000010000000000000001"] = "wal";
     const fs::path backup = repoRoot / "backup/demo";
     BackupInfo info;
     info.dbId = 1;
@@ -95,6 +96,11 @@ struct RestoreFixture {
       manifest.pathDefault = ManifestDefaults{std::nullopt, "0700", std::nullopt};
       for (const char* path : {"pg_data", "pg_data/base", "pg_data/base/1", "pg_data/global"})
         manifest.paths.push_back(ManifestPath{path, {}, {}, {}, {}});
+      if (walLink) {  // pg_wal was a link to a directory outside PGDATA
+        manifest.targets.push_back(ManifestTarget{"pg_data/pg_wal", {}, (dir / "wal").string(), {}, {}, "link", {}});
+        manifest.links.push_back(ManifestLink{"pg_data/pg_wal", (dir / "wal").string(), {}, {}, {}});
+        manifest.paths.push_back(ManifestPath{"pg_data/pg_wal", {}, {}, {}, {}});
+      }
       Bytes bundleBytes;
       for (const auto& [name, text] : content) {
         ManifestFile file;
@@ -209,6 +215,30 @@ TEST(Restore, DeltaKeepsMatchingFilesAndRemovesStrays) {
   EXPECT_EQ(result.removed, 2u);
   // PG_VERSION, postgresql.auto.conf and the empty file are unchanged; pg_control is always rewritten.
   EXPECT_EQ(result.reusedFiles, 3u);
+}
+
+TEST(Restore, LinksRestoredAsDirectoriesUnlessMapped) {
+  {
+    RestoreFixture fixture(false, true);
+    PosixStorage repo(fixture.repoRoot.string());
+    restoreBackup(repo, fixture.options());
+    fixture.expectRestored();
+    EXPECT_FALSE(fs::is_symlink(fixture.pgPath / "pg_wal"));
+    EXPECT_TRUE(fs::is_directory(fixture.pgPath / "pg_wal"));
+  }
+  RestoreFixture fixture(false, true);
+  PosixStorage repo(fixture.repoRoot.string());
+  RestoreOptions options = fixture.options();
+  options.linkMap["pg_wal"] = (fixture.dir / "wal-mapped").string();
+  restoreBackup(repo, options);
+  fixture.expectRestored();
+  ASSERT_TRUE(fs::is_symlink(fixture.pgPath / "pg_wal"));
+  EXPECT_EQ(fs::read_symlink(fixture.pgPath / "pg_wal"), fixture.dir / "wal-mapped");
+  EXPECT_EQ(readText(fixture.dir / "wal-mapped/000000010000000000000001"), "wal");
+  // --delta keeps the link it made and the file behind it.
+  options.delta = true;
+  EXPECT_EQ(restoreBackup(repo, options).removed, 0u);
+  EXPECT_TRUE(fs::is_symlink(fixture.pgPath / "pg_wal"));
 }
 
 TEST(Restore, CorruptRepositoryFileIsNamed) {

@@ -79,6 +79,21 @@ pgbr_restore --set="$full" --pg1-path="$work/xid" --type=xid --target="$xid" --t
   >"$work/log" 2>&1 || { bad "pgbr restore --type=xid"; cat "$work/log"; }
 recover "--type=xid --target=$xid --target-exclusive" "$work/xid" "select count(*) || ' ' || max(batch) from t" "1300 2"
 
+pg_step "--type=standby: a hot standby replaying the archive"
+pgbr_restore --set="$incr" --pg1-path="$work/standby" --type=standby >"$work/log" 2>&1 ||
+  { bad "pgbr restore --type=standby"; cat "$work/log"; }
+[[ -f $work/standby/standby.signal && ! -e $work/standby/recovery.signal ]] && ok "standby.signal, no recovery.signal" ||
+  bad "signal files: $(ls "$work/standby" | grep signal)"
+pg_cluster_start "$work/standby" "$port2"
+for i in $(seq 1 120); do
+  got=$(pg_cluster_psql "$work/standby" "$port2" "select pg_is_in_recovery() || ' ' || count(*) from t")
+  [[ $got == "true 1302" ]] && break
+  sleep 0.5
+done
+[[ $got == "true 1302" ]] && ok "standby in recovery with every archived row: $got" || bad "standby: got '$got', expected 'true 1302'"
+pg_cluster_stop "$work/standby"
+rm -rf "$work/standby"
+
 pg_step "bundled incr set: pgbr restore equals pgbackrest restore"
 install -d -o postgres -g postgres -m 0700 "$work/oracle"
 pgbackrest_run --config="$conf" --stanza=demo --pg1-path="$work/oracle" --set="$incr" restore

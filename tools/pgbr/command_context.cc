@@ -54,6 +54,15 @@ std::optional<std::string> CommandContext::value(std::string_view option) const 
   return std::nullopt;
 }
 
+std::vector<std::string> CommandContext::values(std::string_view option) const {
+  return config_.values(option, stanza_.value_or(""), command_.name);
+}
+
+bool CommandContext::fromCommandLine(std::string_view option) const {
+  const std::optional<backup::ValueOrigin> origin = config_.origin(option, stanza_.value_or(""), command_.name);
+  return origin && origin->kind == backup::ConfigSourceKind::CommandLine;
+}
+
 std::string CommandContext::required(std::string_view option) const {
   std::optional<std::string> result = value(option);
   if (!result)
@@ -120,6 +129,10 @@ void CommandContext::logBegin() {
     if (option.type == OptionType::Boolean) {
       if (flag(option.name)) options[std::string(option.name)] = "";
       else options[std::string(option.name)] = std::nullopt;
+    } else if (option.multiple) {
+      std::string joined;
+      for (const std::string& item : values(option.name)) joined += (joined.empty() ? "" : " ") + item;
+      options[std::string(option.name)] = joined;
     } else {
       options[std::string(option.name)] = *value(option.name);
     }

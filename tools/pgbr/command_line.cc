@@ -120,9 +120,10 @@ ParsedCommandLine parseCommandLine(int argc, const char* const argv[]) {
       if (values["no-" + name].as<bool>()) given.emplace_back("no-" + name, "");
     } else if (values.count(name)) {
       const auto& list = values[name].as<std::vector<std::string>>();
-      if (list.size() > 1)
+      if (list.size() > 1 && !option.multiple)
         throw CommandError(ErrorCode::OptionInvalid, "option '" + name + "' cannot be set multiple times");
       given.emplace_back(name, list.front());
+      for (std::size_t i = 1; i < list.size(); ++i) parsed.options.emplace(name, list[i]);
     }
     if (values["reset-" + name].as<bool>()) given.emplace_back("reset-" + name, "");
     if (given.empty()) continue;

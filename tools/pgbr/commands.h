@@ -13,6 +13,7 @@ int archiveGetCommand(CommandContext& context);
 int archivePushCommand(CommandContext& context);
 int checkCommand(CommandContext& context);
 int infoCommand(CommandContext& context);
+int restoreCommand(CommandContext& context);
 int stanzaCreateCommand(CommandContext& context);
 
 // No configuration needed.

@@ -31,6 +31,7 @@ int runCommand(CommandContext& context) {
   if (name == "archive-push") return archivePushCommand(context);
   if (name == "check") return checkCommand(context);
   if (name == "info") return infoCommand(context);
+  if (name == "restore") return restoreCommand(context);
   if (name == "stanza-create") return stanzaCreateCommand(context);
   throw backup::CommandError(backup::ErrorCode::CommandInvalid, "command '" + std::string(name) + "' is not implemented");
 }

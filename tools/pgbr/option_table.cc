@@ -8,7 +8,7 @@ namespace pgbr::tools {
 namespace {
 
 constexpr std::string_view kArchiveGet = "archive-get", kArchivePush = "archive-push", kCheck = "check",
-                           kStanzaCreate = "stanza-create", kInfo = "info";
+                           kStanzaCreate = "stanza-create", kInfo = "info", kRestore = "restore";
 
 // Sorted by name, as `pgbr help` lists them.
 const std::vector<OptionDef> kOptions = {
@@ -26,6 +26,12 @@ const std::vector<OptionDef> kOptions = {
      "directory of additional *.conf files"},
     {"config-path", OptionType::String, "/etc/pgbackrest", "PATH", {},
      "base directory of pgbackrest.conf and conf.d/"},
+    {"delta", OptionType::Boolean, "n", "", {kRestore},
+     "restore over an existing data directory: keep files whose size and SHA-1 match, remove what the backup lacks"},
+    {"force", OptionType::Boolean, "n", "", {kRestore}, "restore into a directory that is not empty (as --delta)"},
+    {"link-all", OptionType::Boolean, "n", "", {kRestore}, "restore every symlink of the backup, not only tablespaces"},
+    {"link-map", OptionType::String, "", "LINK=PATH", {kRestore},
+     "restore the symlink LINK (relative to the data directory) pointing at PATH; may be repeated", true},
     {"log-level-console", OptionType::LogLevel, "warn", "LEVEL", {},
      "messages written to stdout: off, error, warn, info, detail, debug or trace"},
     {"log-level-file", OptionType::LogLevel, "off", "LEVEL", {},
@@ -36,19 +42,33 @@ const std::vector<OptionDef> kOptions = {
      "directory of the log files <stanza>-<command>.log"},
     {"output", OptionType::String, "text", "FORMAT", {kInfo}, "output format: text or json"},
     {"pg1-database", OptionType::String, "postgres", "NAME", {kCheck}, "database to connect to"},
-    {"pg1-path", OptionType::String, "", "PATH", {kArchiveGet, kArchivePush, kCheck, kStanzaCreate, kInfo},
+    {"pg1-path", OptionType::String, "", "PATH", {kArchiveGet, kArchivePush, kCheck, kStanzaCreate, kInfo, kRestore},
      "data directory of the cluster (its pg_control identifies the cluster)"},
     {"pg1-port", OptionType::Integer, "5432", "PORT", {kCheck}, "port of the cluster"},
     {"pg1-socket-path", OptionType::String, "", "PATH", {kCheck},
      "directory of the cluster's unix socket (libpq's default when unset)"},
     {"pg1-user", OptionType::String, "", "USER", {kCheck}, "user to connect as (libpq's default when unset)"},
-    {"repo1-cipher-type", OptionType::String, "none", "TYPE", {kArchiveGet, kArchivePush, kCheck, kStanzaCreate, kInfo},
+    {"process-max", OptionType::Integer, "1", "N", {kRestore}, "threads restoring files in parallel"},
+    {"repo1-cipher-type", OptionType::String, "none", "TYPE",
+     {kArchiveGet, kArchivePush, kCheck, kStanzaCreate, kInfo, kRestore},
      "none or aes-256-cbc; with aes-256-cbc repo1-path must be an encrypted pgbrfs mount"},
     {"repo1-path", OptionType::String, "/var/lib/pgbackrest", "PATH",
-     {kArchiveGet, kArchivePush, kCheck, kStanzaCreate, kInfo}, "path of the repository (the pgbrfs mount point)"},
-    {"set", OptionType::String, "", "LABEL", {kInfo}, "backup to show in detail (databases, tablespaces, links)"},
-    {"stanza", OptionType::String, "", "NAME", {kArchiveGet, kArchivePush, kCheck, kStanzaCreate, kInfo},
+     {kArchiveGet, kArchivePush, kCheck, kStanzaCreate, kInfo, kRestore}, "path of the repository (the pgbrfs mount point)"},
+    {"set", OptionType::String, "", "LABEL", {kInfo, kRestore},
+     "info: backup to show in detail; restore: backup set to restore (default: the newest)"},
+    {"stanza", OptionType::String, "", "NAME", {kArchiveGet, kArchivePush, kCheck, kStanzaCreate, kInfo, kRestore},
      "name of the stanza"},
+    {"tablespace-map", OptionType::String, "", "NAME=PATH", {kRestore},
+     "restore tablespace NAME (or oid) to PATH instead of its recorded path; may be repeated", true},
+    {"tablespace-map-all", OptionType::String, "", "PATH", {kRestore}, "restore every tablespace to PATH/<name>"},
+    {"target", OptionType::String, "", "TARGET", {kRestore}, "recovery target: a time, xid, LSN or restore point name"},
+    {"target-action", OptionType::String, "", "ACTION", {kRestore},
+     "what PostgreSQL does at the target: pause (its default), promote or shutdown"},
+    {"target-exclusive", OptionType::Boolean, "n", "", {kRestore}, "stop just before the target instead of after it"},
+    {"target-timeline", OptionType::String, "", "TIMELINE", {kRestore},
+     "timeline to recover along: current, latest or a number"},
+    {"type", OptionType::String, "default", "TYPE", {kRestore},
+     "recovery type: default, immediate, time, xid, lsn, name, standby, none or preserve"},
 };
 
 const std::vector<CommandDef> kCommands = {
@@ -72,6 +92,13 @@ const std::vector<CommandDef> kCommands = {
      "oldest and newest segment per archive id, and every backup with its type, times, LSNs, WAL range, sizes and "
      "references. --stanza limits it to one stanza; --set shows one backup in detail. The backup lock is always "
      "reported as not held: pgBackRest's locks live on the host that runs it."},
+    {kRestore, "", 0, 0, true, true, "restore a backup set into the data directory",
+     "Restores the backup set --set (default: the newest) into pg1-path, which must be empty unless --delta is "
+     "given, and its tablespaces to their recorded paths or --tablespace-map. Every file is read from the backup "
+     "that holds it, decompressed and checked against the manifest's size and SHA-1; modes, owners (as root), "
+     "times and links follow the manifest. Then postgresql.auto.conf gets restore_command (pgbr archive-get) and "
+     "the recovery target of --type, and recovery.signal (standby.signal for --type=standby) is created. Bundled "
+     "backups are restored from unencrypted repositories only: through an encrypted mount a bundle is not readable."},
     {kStanzaCreate, "", 0, 0, true, true, "create the stanza's archive.info and backup.info",
      "Reads the cluster's version, system identifier, control and catalog versions from pg1-path and writes "
      "archive.info and backup.info (and their .copy) as pgBackRest 2.45 does; in an encrypted repository (a pgbrfs "

@@ -54,6 +54,10 @@ std::optional<std::string> CommandContext::value(std::string_view option) const 
   return std::nullopt;
 }
 
+std::vector<std::string> CommandContext::values(std::string_view option) const {
+  return config_.values(option, stanza_.value_or(""), command_.name);
+}
+
 std::string CommandContext::required(std::string_view option) const {
   std::optional<std::string> result = value(option);
   if (!result)

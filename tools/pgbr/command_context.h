@@ -31,6 +31,8 @@ class CommandContext {
   std::optional<std::string> value(std::string_view option) const;
   // As value(), but an error (OptionRequired) when unset.
   std::string required(std::string_view option) const;
+  // Every value of a list option (OptionDef::list), empty when unset.
+  std::vector<std::string> values(std::string_view option) const;
   bool flag(std::string_view option) const;
   // Integer options; throws CommandError(OptionInvalidValue) for text that is not one.
   std::optional<long long> integer(std::string_view option) const;

@@ -120,9 +120,9 @@ ParsedCommandLine parseCommandLine(int argc, const char* const argv[]) {
       if (values["no-" + name].as<bool>()) given.emplace_back("no-" + name, "");
     } else if (values.count(name)) {
       const auto& list = values[name].as<std::vector<std::string>>();
-      if (list.size() > 1)
+      if (list.size() > 1 && !option.list)
         throw CommandError(ErrorCode::OptionInvalid, "option '" + name + "' cannot be set multiple times");
-      given.emplace_back(name, list.front());
+      for (const std::string& item : list) given.emplace_back(name, item);
     }
     if (values["reset-" + name].as<bool>()) given.emplace_back("reset-" + name, "");
     if (given.empty()) continue;

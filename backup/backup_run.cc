@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "backup/archive_lookup.h"
+#include "backup/backup_file_copy.h"
 #include "backup/backup_manifest_build.h"
 #include "backup/compress_filter.h"
 #include "backup/info_file_loader.h"
@@ -33,33 +34,12 @@ namespace pgbr::backup {
 
 namespace {
 
-constexpr std::size_t kBufferSize = 1024 * 1024;  // option-buffer-size as pgBackRest records it
 constexpr unsigned kCompressLevelNetwork = 3;
 
 [[noreturn]] void failErrno(ErrorCode code, const std::string& what, const std::string& path, int error,
                             const std::string& hint = "") {
   throw CommandError(code, what + " '" + path + "': [" + std::to_string(error) + "] " + std::strerror(error), hint);
 }
-
-class FdSink final : public Sink {
- public:
-  FdSink(int fd, const std::string& path) : fd_(fd), path_(path) {}
-  void write(ByteView data) override {
-    while (!data.empty()) {
-      const ssize_t written = ::write(fd_, data.data(), data.size());
-      if (written < 0) {
-        if (errno == EINTR) continue;
-        failErrno(ErrorCode::FileWrite, "unable to write file", path_, errno,
-                  "is the repository file system (the pgbrfs mount) full or unmounted?");
-      }
-      data = data.subspan(static_cast<std::size_t>(written));
-    }
-  }
-
- private:
-  int fd_;
-  const std::string& path_;
-};
 
 class BufferSink final : public Sink {
  public:
@@ -68,127 +48,6 @@ class BufferSink final : public Sink {
 
  private:
   Bytes& out_;
-};
-
-constexpr std::uint64_t kWholeFile = UINT64_MAX;
-
-// Reads `path` into `consume` in chunks, at most `limit` bytes (kWholeFile: to the end). Returns false when the
-// file vanished before it could be opened.
-template <typename Consume>
-bool readSource(const std::filesystem::path& path, std::uint64_t limit, std::vector<std::uint8_t>& buffer,
-                Consume&& consume) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) {
-    if (errno == ENOENT) return false;
-    failErrno(ErrorCode::FileOpen, "unable to open file", path.string(), errno,
-              "does the backup run as the owner of the data directory (postgres)?");
-  }
-  std::uint64_t left = limit;
-  while (left > 0) {
-    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(left, buffer.size()));
-    const ssize_t got = ::read(fd.get(), buffer.data(), want);
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      failErrno(ErrorCode::FileRead, "unable to read file", path.string(), errno);
-    }
-    if (got == 0) break;
-    consume(ByteView(buffer.data(), static_cast<std::size_t>(got)));
-    left -= static_cast<std::uint64_t>(got);
-  }
-  return true;
-}
-
-// The absolute path of a manifest file in the cluster: pg_data/<x> below PGDATA, pg_tblspc/<oid>/<x> below the
-// tablespace's location.
-std::filesystem::path sourcePath(const Manifest& manifest, const std::string& name) {
-  const std::size_t slash = name.find('/');
-  std::string targetName = name.substr(0, slash);
-  std::string rest = name.substr(slash + 1);
-  if (targetName == "pg_tblspc") {
-    const std::size_t next = rest.find('/');
-    targetName += "/" + rest.substr(0, next);
-    rest = rest.substr(next + 1);
-  } else {
-    // A link inside PGDATA (pg_data/<link>) is a target of its own.
-    for (const ManifestTarget& target : manifest.targets)
-      if (target.type == "link" && !target.tablespaceId && (name == target.name || name.starts_with(target.name + "/"))) {
-        if (target.file) return std::filesystem::path(target.path) / *target.file;
-        return std::filesystem::path(target.path) / name.substr(target.name.size() + 1);
-      }
-  }
-  for (const ManifestTarget& target : manifest.targets)
-    if (target.name == targetName) return std::filesystem::path(target.path) / rest;
-  throw CommandError(ErrorCode::Format, "no target for manifest file '" + name + "'");
-}
-
-struct CopyJob {
-  std::size_t index;              // in manifest.files
-  FileDecision decision;
-  std::string priorChecksum;
-};
-
-struct CopyResult {
-  bool vanished = false;
-  bool referenced = false;  // delta: checksum matched the prior copy
-  RepoWriteResult write;
-};
-
-class FileCopier {
- public:
-  FileCopier(const Manifest& manifest, PosixStorage& repo, std::string backupDir, const BackupOptions& options)
-      : manifest_(manifest), repo_(repo), backupDir_(std::move(backupDir)), options_(options),
-        extension_(compressExtension(options.compressType)) {}
-
-  CopyResult copy(const CopyJob& job, std::vector<std::uint8_t>& buffer, std::atomic<std::uint64_t>& done) {
-    const ManifestFile& file = manifest_.files[job.index];
-    const std::filesystem::path source = sourcePath(manifest_, file.name);
-    const std::uint64_t limit = copyLimitedToManifestSize(file.name) ? file.size : kWholeFile;
-    CopyResult result;
-    if (job.decision == FileDecision::Checksum) {
-      crypto::Sha1 sha;
-      if (!readSource(source, limit, buffer, [&](ByteView data) { sha.update(data); })) {
-        result.vanished = true;
-        return result;
-      }
-      if (sha.finishHex() == job.priorChecksum) {
-        result.referenced = true;
-        done += file.size;
-        return result;
-      }
-    }
-    const std::string target = backupDir_ + "/" + file.name + std::string(extension_);
-    UniqueFd out(repo_.openBeneath(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640));
-    if (!out) failErrno(ErrorCode::FileOpen, "unable to open file for write", target, errno);
-    FdSink sink(out.get(), target);
-    Pipeline pipeline(sink, kBufferSize);
-    RepoWriteSpec spec;
-    spec.compressType = options_.compressType;
-    spec.compressLevel = options_.compressLevel;
-    const RepoWriteMeters meters = addRepoWriteFilters(pipeline, spec);
-    const bool found = readSource(source, limit, buffer, [&](ByteView data) {
-      pipeline.write(data);
-      done += data.size();
-    });
-    if (!found) {
-      out.reset();
-      repo_.remove(target);
-      result.vanished = true;
-      return result;
-    }
-    pipeline.close();
-    if (::close(out.release()) != 0)
-      failErrno(ErrorCode::FileWrite, "unable to close file", target, errno,
-                "is the repository file system (the pgbrfs mount) full or unmounted?");
-    result.write = meters.result();
-    return result;
-  }
-
- private:
-  const Manifest& manifest_;
-  PosixStorage& repo_;
-  std::string backupDir_;
-  const BackupOptions& options_;
-  std::string_view extension_;
 };
 
 std::string requireColumn(const std::optional<std::string>& value, const std::string& what) {
@@ -382,7 +241,7 @@ BackupResult runBackup(PgConnection& connection, PosixStorage& repo, std::string
   opt.archiveCheck = options.archiveCheck;
   opt.archiveCopy = false;
   opt.backupStandby = false;
-  opt.bufferSize = kBufferSize;
+  opt.bufferSize = kBackupBufferSize;
   opt.checksumPage = false;
   opt.compress = options.compressType != CompressType::None;
   opt.compressLevel = static_cast<unsigned>(
@@ -448,13 +307,9 @@ BackupResult runBackup(PgConnection& connection, PosixStorage& repo, std::string
     crypto::Secret::wipe(text);
   }
 
-  std::vector<CopyJob> jobs;
   std::set<std::string> directories;
-  std::uint64_t total = 0;
   for (std::size_t i = 0; i < manifest.files.size(); ++i) {
     if (comparisons[i].decision == FileDecision::Reference) continue;
-    jobs.push_back(CopyJob{i, comparisons[i].decision, comparisons[i].priorChecksum});
-    total += manifest.files[i].size;
     directories.insert(labelDir + "/" + repoPathParent(manifest.files[i].name));
   }
   if (type == BackupType::Full) {
@@ -465,72 +320,14 @@ BackupResult runBackup(PgConnection& connection, PosixStorage& repo, std::string
     for (const ManifestLink& link : manifest.links)
       if (link.name.starts_with("pg_data/pg_tblspc/"))
         replaceLink(repo, labelDir + "/" + link.name, "../../pg_tblspc/" + repoPathName(link.name));
-  std::stable_sort(jobs.begin(), jobs.end(), [&](const CopyJob& a, const CopyJob& b) {
-    return manifest.files[a.index].size > manifest.files[b.index].size;
-  });
 
-  // Copy with process-max threads; the calling thread reports progress.
-  FileCopier copier(manifest, repo, labelDir, options);
-  std::vector<CopyResult> results(manifest.files.size());
-  std::atomic<std::size_t> nextJob{0};
-  std::atomic<std::uint64_t> done{0};
-  std::atomic<bool> failed{false};
-  std::exception_ptr failure;
-  std::mutex failureMutex;
-  std::atomic<unsigned> running{std::max(1u, options.processMax)};
-  std::vector<std::thread> workers;
-  for (unsigned w = 0; w < std::max(1u, options.processMax); ++w)
-    workers.emplace_back([&] {
-      std::vector<std::uint8_t> buffer(kBufferSize);
-      try {
-        for (std::size_t j; !failed && (j = nextJob++) < jobs.size();)
-          results[jobs[j].index] = copier.copy(jobs[j], buffer, done);
-      } catch (...) {
-        std::lock_guard lock(failureMutex);
-        if (!failure) failure = std::current_exception();
-        failed = true;
-      }
-      --running;
-    });
-  while (running > 0) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    if (events.progress) events.progress(std::min(done.load(), total), total);
-  }
-  for (std::thread& worker : workers) worker.join();
-  if (failure) std::rethrow_exception(failure);
-
-  // Results into the manifest; files that vanished are dropped.
-  std::vector<ManifestFile> kept;
-  kept.reserve(manifest.files.size());
-  std::size_t copied = 0;
-  for (std::size_t i = 0; i < manifest.files.size(); ++i) {
-    ManifestFile& file = manifest.files[i];
-    const CopyResult& result = results[i];
-    if (comparisons[i].decision != FileDecision::Reference) {
-      if (result.vanished) {
-        if (events.detail) events.detail("skip file removed by database " + sourcePath(manifest, file.name).string());
-        continue;
-      }
-      if (result.referenced) {
-        referencePriorFile(file, *prior->findFile(file.name), prior->backup.label);
-      } else {
-        ++copied;
-        file.size = result.write.size;
-        file.checksum = file.size > 0 ? std::optional<std::string>(result.write.checksum) : std::nullopt;
-        // The mount encrypts what pgbr writes: the stored size is the ciphertext's, whose SHA-1 pgbr cannot know,
-        // so rck is recorded for unencrypted repositories only (restore and verify do not read it).
-        std::uint64_t repoSize = result.write.repoSize;
-        if (options.encrypted) {
-          repoSize = crypto::offsets::cipherSizeForPlain(repoSize);
-        } else if (options.compressType != CompressType::None) {
-          file.repoChecksum = result.write.repoChecksum;
-        }
-        file.repoSize = repoSize != file.size ? std::optional<std::uint64_t>(repoSize) : std::nullopt;
-      }
-    }
-    kept.push_back(std::move(file));
-  }
-  manifest.files = std::move(kept);
+  const BackupCopyOptions copyOptions{options.compressType, options.compressLevel, options.processMax, options.encrypted};
+  const std::vector<BackupCopyResult> results =
+      copyBackupFiles(manifest, repo, labelDir, comparisons, copyOptions, events.progress);
+  const std::size_t copied = applyCopyResults(manifest, comparisons, results, prior ? &*prior : nullptr, copyOptions,
+                                              [&](const std::string& path) {
+                                                if (events.detail) events.detail("skip file removed by database " + path);
+                                              });
 
   // pg_backup_stop; backup_label and tablespace_map stored like the files (FORMAT.md §8 step 10).
   info("execute non-exclusive backup stop and wait for all WAL segments to archive");
@@ -547,7 +344,7 @@ BackupResult runBackup(PgConnection& connection, PosixStorage& repo, std::string
     const std::string target = labelDir + "/pg_data/" + name + std::string(compressExtension(options.compressType));
     Bytes stored;
     BufferSink sink(stored);
-    Pipeline pipeline(sink, kBufferSize);
+    Pipeline pipeline(sink, kBackupBufferSize);
     RepoWriteSpec spec;
     spec.compressType = options.compressType;
     spec.compressLevel = options.compressLevel;
@@ -555,15 +352,10 @@ BackupResult runBackup(PgConnection& connection, PosixStorage& repo, std::string
     pipeline.write(asBytes(*content));
     pipeline.close();
     repo.put(target, stored);
-    const RepoWriteResult written = meters.result();
     ManifestFile file;
     file.name = "pg_data/" + name;
-    file.size = written.size;
-    file.checksum = written.checksum;
     file.timestamp = manifest.backup.timestampStop;
-    const std::uint64_t repoSize = options.encrypted ? crypto::offsets::cipherSizeForPlain(written.repoSize) : written.repoSize;
-    if (!options.encrypted && options.compressType != CompressType::None) file.repoChecksum = written.repoChecksum;
-    if (repoSize != file.size) file.repoSize = repoSize;
+    setStoredFile(file, meters.result(), copyOptions);
     const auto at = std::lower_bound(manifest.files.begin(), manifest.files.end(), file.name,
                                      [](const ManifestFile& f, const std::string& n) { return f.name < n; });
     manifest.files.insert(at, std::move(file));

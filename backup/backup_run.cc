@@ -41,15 +41,6 @@ constexpr unsigned kCompressLevelNetwork = 3;
   throw CommandError(code, what + " '" + path + "': [" + std::to_string(error) + "] " + std::strerror(error), hint);
 }
 
-class BufferSink final : public Sink {
- public:
-  explicit BufferSink(Bytes& out) : out_(out) {}
-  void write(ByteView data) override { out_.insert(out_.end(), data.begin(), data.end()); }
-
- private:
-  Bytes& out_;
-};
-
 std::string requireColumn(const std::optional<std::string>& value, const std::string& what) {
   if (!value) throw CommandError(ErrorCode::DbQuery, what + " returned null");
   return *value;
@@ -63,7 +54,7 @@ void saveInfo(Storage& storage, const std::string& path, std::string text) {
 
 Bytes gzip(ByteView data, int level) {
   Bytes out;
-  BufferSink sink(out);
+  BytesSink sink(out);
   Pipeline pipeline(sink);
   pipeline.add(newCompressFilter(CompressType::Gz, level));
   pipeline.write(data);
@@ -343,7 +334,7 @@ BackupResult runBackup(PgConnection& connection, PosixStorage& repo, std::string
     if (!content || content->empty()) continue;
     const std::string target = labelDir + "/pg_data/" + name + std::string(compressExtension(options.compressType));
     Bytes stored;
-    BufferSink sink(stored);
+    BytesSink sink(stored);
     Pipeline pipeline(sink, kBackupBufferSize);
     RepoWriteSpec spec;
     spec.compressType = options.compressType;

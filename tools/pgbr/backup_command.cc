@@ -69,18 +69,8 @@ int backupCommand(CommandContext& context) {
     throw CommandError(ErrorCode::OptionInvalidValue, "'" + typeName + "' is not allowed for 'type' option",
                        "use full, diff or incr");
   options.type = *type;
-  const std::string compressName = *context.value("compress-type");
-  const std::optional<backup::CompressType> compress = backup::parseCompressType(compressName);
-  if (!compress)
-    throw CommandError(ErrorCode::OptionInvalidValue, "'" + compressName + "' is not allowed for 'compress-type' option",
-                       "use none, gz, bz2, lz4 or zst");
-  options.compressType = *compress;
-  if (const std::optional<long long> level = context.integer("compress-level")) {
-    if (*level < backup::compressLevelMin(*compress) || *level > backup::compressLevelMax(*compress))
-      throw CommandError(ErrorCode::OptionInvalidValue,
-                         "'" + std::to_string(*level) + "' is out of range for 'compress-level' option");
-    options.compressLevel = static_cast<int>(*level);
-  }
+  options.compressType = context.compressType();
+  options.compressLevel = context.compressLevel(options.compressType);
   const long long processMax = *context.integer("process-max");
   if (processMax < 1 || processMax > 999)
     throw CommandError(ErrorCode::OptionInvalidValue,
@@ -95,13 +85,8 @@ int backupCommand(CommandContext& context) {
 
   const std::string stanza = context.stanza();
   options.encrypted = context.repoCipherType() != crypto::CipherType::None;
-  backup::PgConnectionOptions connect;
-  connect.socketPath = context.value("pg1-socket-path");
-  connect.port = static_cast<unsigned>(*context.integer("pg1-port"));
-  connect.user = context.value("pg1-user");
-  connect.database = *context.value("pg1-database");
-  connect.applicationName = "pgBackRest [backup]";
-  backup::PgConnection connection = backup::PgConnection::connect(connect);
+  backup::PgConnection connection =
+      backup::PgConnection::connect(context.pgConnectionOptions("pgBackRest [backup]"));
 
   backup::CommandLog& log = context.log();
   ProgressReporter progress(log);

@@ -37,7 +37,11 @@ pg_cluster_start "$work/pg" "$port" "archive_command=$PGBR --config=$work/pgbr.c
   "archive_timeout=0" "max_wal_size=256MB"
 pgbr_opts="--config=$work/pgbr.conf --stanza=demo"
 backup_opts="$pgbr_opts --pg1-socket-path=$(pg_cluster_socket_dir "$work/pg") --pg1-port=$port --start-fast \
-  --archive-timeout=60 --log-level-console=info"
+  --archive-timeout=60 --log-level-console=info --exclude=junk/ --exclude=scratch"
+mkdir -p "$work/pg/junk" "$work/pg/scratch"
+echo junk > "$work/pg/junk/file"
+echo scratch > "$work/pg/scratch/file"
+chown -R "$PG_OS_USER:" "$work/pg/junk" "$work/pg/scratch"
 pgbr_run $pgbr_opts stanza-create || pg_die "pgbr stanza-create failed"
 pg_cluster_psql "$work/pg" "$port" "create tablespace ts1 location '$work/ts'"
 ts_oid=$(pg_cluster_psql "$work/pg" "$port" "select oid from pg_tablespace where spcname = 'ts1'")
@@ -89,6 +93,10 @@ else
   expect "... stored files have their rck" grep -q '"rck":' "$repo/backup/demo/${labels[0]}/backup.manifest"
 fi
 expect "... the tablespace link is in the backup" test -L "$repo/backup/demo/${labels[0]}/pg_data/pg_tblspc/$ts_oid"
+expect "... --exclude=junk/ keeps the directory, not its file" bash -c "
+  grep -q '^pg_data/junk=' '$repo/backup/demo/${labels[0]}/backup.manifest' &&
+    ! grep -q '^pg_data/junk/file=' '$repo/backup/demo/${labels[0]}/backup.manifest'"
+expect "... --exclude=scratch leaves the directory out" bash -c "! grep -q '^pg_data/scratch' '$repo/backup/demo/${labels[0]}/backup.manifest'"
 expect "... postmaster.pid is not backed up" \
   bash -c "! grep -q 'pg_data/postmaster.pid=' '$repo/backup/demo/${labels[0]}/backup.manifest'"
 expect "... the unlogged table's main fork is not backed up" bash -c "
@@ -108,10 +116,11 @@ expect "... unchanged files are references to the full" \
   "$(grep cipher-pass "$repo/backup/demo/${labels[0]}/backup.manifest")" = \
   "$(grep cipher-pass "$repo/backup/demo/${labels[1]}/backup.manifest")"
 
-pg_step "more changes, incr backup with process-max 2"
+pg_step "more changes, incr backup with --delta and process-max 2"
 pg_cluster_pgbench "$work/pg" "$port" -n -t 300 -c 2 postgres > /dev/null
 pg_cluster_psql "$work/pg" "$port" "insert into t_ts select g, 'incr' from generate_series(20001, 25000) g"
-run_backup "pgbr backup --type=incr --process-max=2" --type=incr --process-max=2
+run_backup "pgbr backup --type=incr --delta --process-max=2" --type=incr --delta --process-max=2
+expect "... the manifest records delta" grep -q '^option-delta=true' "$repo/backup/demo/${labels[2]}/backup.manifest"
 expect "... the label is an incr of the full" grep -qE "^${labels[0]}_[0-9]{8}-[0-9]{6}I$" <<< "${labels[2]}"
 
 pg_step "a backup killed mid-way leaves nothing valid; the next one succeeds"
@@ -184,5 +193,20 @@ for i in "${!labels[@]}"; do
     test "$(readlink "$target/pg_tblspc/$ts_oid")" = "$target.ts"
   pg_cluster_stop "$target"
 done
+
+pg_step "pgbackrest backup --type=incr on top of pgbr's backups"
+pg_cluster_start "$work/pg" "$port" "archive_command=pgbackrest $pgbackrest_opts archive-push %p" "archive_timeout=0"
+if out=$(pgbackrest_run $pgbackrest_opts --pg1-socket-path="$(pg_cluster_socket_dir "$work/pg")" --pg1-port="$port" \
+  --start-fast --type=incr --no-expire-auto backup 2>&1); then
+  ok "pgbackrest backup --type=incr with a pgbr backup as prior"
+else
+  printf '%s\n' "$out" | sed 's/^/    /' >&2
+  bad "pgbackrest backup --type=incr with a pgbr backup as prior"
+fi
+pg_cluster_stop "$work/pg"
+verify=$(pgbackrest_run $pgbackrest_opts verify --output=text --verbose 2>&1) || true
+printf '%s\n' "$verify" | sed 's/^/    /'
+expect "pgbackrest verify after its own incr: status ok" grep -q "status: ok" <<< "$verify"
+expect "... nothing invalid" lacks "checksum invalid: [1-9]|size invalid: [1-9]|other: [1-9]" "$verify"
 
 pgbr_test_end

@@ -155,6 +155,10 @@ void CommandContext::logBegin() {
     if (option.type == OptionType::Boolean) {
       if (flag(option.name)) options[std::string(option.name)] = "";
       else options[std::string(option.name)] = std::nullopt;
+    } else if (option.list) {
+      std::string joined;  // one entry per name in the begin line: the values comma-separated
+      for (const std::string& item : values(option.name)) joined += (joined.empty() ? "" : ",") + item;
+      options[std::string(option.name)] = joined;
     } else {
       options[std::string(option.name)] = *value(option.name);
     }

@@ -1,5 +1,7 @@
 #include "tools/pgbr/command_line.h"
 
+#include <algorithm>
+
 #include <boost/program_options.hpp>
 
 #include "backup/pgbackrest_error.h"
@@ -126,14 +128,16 @@ ParsedCommandLine parseCommandLine(int argc, const char* const argv[]) {
     }
     if (values["reset-" + name].as<bool>()) given.emplace_back("reset-" + name, "");
     if (given.empty()) continue;
-    if (given.size() > 1)
+    const bool mixed = std::any_of(given.begin(), given.end(),
+                                   [&](const auto& item) { return item.first != given.front().first; });
+    if (mixed || (given.size() > 1 && !option.list))
       throw CommandError(ErrorCode::OptionInvalid,
                          "option '" + name + "' cannot be set and negated or reset at the same time");
     if (command && !optionAppliesTo(option, command->name))
       throw CommandError(ErrorCode::OptionInvalid,
                          "option '" + name + "' not valid for command '" + std::string(command->name) + "'",
                          "run 'pgbr help " + std::string(command->name) + "' for its options");
-    parsed.options.emplace(given.front());
+    for (const auto& item : given) parsed.options.emplace(item);
   }
 
   if (command && (parsed.arguments.size() < command->minArguments || parsed.arguments.size() > command->maxArguments))

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "backup/fd_sink.h"
 #include "backup/pgbackrest_error.h"
 #include "backup/pipeline.h"
 #include "backup/unique_fd.h"
@@ -26,26 +27,6 @@ namespace {
                             const std::string& hint = "") {
   throw CommandError(code, what + " '" + path + "': [" + std::to_string(error) + "] " + std::strerror(error), hint);
 }
-
-class FdSink final : public Sink {
- public:
-  FdSink(int fd, const std::string& path) : fd_(fd), path_(path) {}
-  void write(ByteView data) override {
-    while (!data.empty()) {
-      const ssize_t written = ::write(fd_, data.data(), data.size());
-      if (written < 0) {
-        if (errno == EINTR) continue;
-        failErrno(ErrorCode::FileWrite, "unable to write file", path_, errno,
-                  "is the repository file system (the pgbrfs mount) full or unmounted?");
-      }
-      data = data.subspan(static_cast<std::size_t>(written));
-    }
-  }
-
- private:
-  int fd_;
-  const std::string& path_;
-};
 
 constexpr std::uint64_t kWholeFile = UINT64_MAX;
 
@@ -133,7 +114,7 @@ class FileCopier {
     const std::string target = backupDir_ + "/" + file.name + std::string(extension_);
     UniqueFd out(repo_.openBeneath(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640));
     if (!out) failErrno(ErrorCode::FileOpen, "unable to open file for write", target, errno);
-    FdSink sink(out.get(), target);
+    FdSink sink(out.get(), target, "is the repository file system (the pgbrfs mount) full or unmounted?");
     Pipeline pipeline(sink, kBackupBufferSize);
     RepoWriteSpec spec;
     spec.compressType = options_.compressType;

@@ -16,21 +16,10 @@ mode=${2:?usage: pgbr_backup_test.sh BUILD_DIR encrypted|plain}
 
 pg_step "$mode repository and cluster with a tablespace"
 pg_tmpdir work
-backing=$work/backing
-mkdir -p "$backing" "$work/lock" "$work/spool" "$work/log" "$work/ts"
-chown "$PG_OS_USER:" "$backing" "$work/lock" "$work/spool" "$work/log" "$work/ts"
-passphrase=""
-if [[ $mode == encrypted ]]; then
-  passphrase="pgbr-it-$(openssl rand -hex 12)"
-  printf '%s\n' "$passphrase" > "$work/pass"
-  chmod 600 "$work/pass"
-  repo=$work/mnt
-  pgbrfs_mount "$backing" "$repo" -o passfile="$work/pass" -o cipher-type=aes-256-cbc
-  pgbr_write_config "$work/pgbr.conf" "$repo" aes-256-cbc "$work/pg"
-else
-  repo=$backing
-  pgbr_write_config "$work/pgbr.conf" "$repo" none "$work/pg"
-fi
+pgbr_repo_setup "$work" "$mode"
+mkdir -p "$work/ts"
+chown "$PG_OS_USER:" "$work/ts"
+pgbr_write_config "$work/pgbr.conf" "$repo" "$cipher" "$work/pg"
 pgbackrest_write_config "$work/pgbackrest.conf" "$backing" "$passphrase" "$work/pg" "$work"
 pg_free_port port
 pg_cluster_start "$work/pg" "$port" "archive_command=$PGBR --config=$work/pgbr.conf --stanza=demo archive-push %p" \

@@ -9,6 +9,7 @@
 
 #include "backup/archive_lookup.h"
 #include "backup/compress_filter.h"
+#include "backup/fd_sink.h"
 #include "backup/meter.h"
 #include "backup/pgbackrest_error.h"
 #include "backup/pipeline.h"
@@ -18,26 +19,6 @@
 namespace pgbr::backup {
 
 namespace {
-
-// Writes the pipeline's output to the temporary destination file.
-class FdSink final : public Sink {
- public:
-  FdSink(int fd, const std::string& name) : fd_(fd), name_(name) {}
-  void write(ByteView data) override {
-    while (!data.empty()) {
-      const ssize_t n = ::write(fd_, data.data(), data.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0)
-        throw CommandError(ErrorCode::FileWrite, "unable to write '" + name_ + "': [" + std::to_string(errno) +
-                                                     "] " + std::strerror(errno));
-      data = data.subspan(static_cast<std::size_t>(n));
-    }
-  }
-
- private:
-  int fd_;
-  const std::string& name_;
-};
 
 struct Found {
   std::string archiveId;

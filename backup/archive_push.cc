@@ -23,16 +23,6 @@ namespace pgbr::backup {
 
 namespace {
 
-// Collects a pipeline's output in memory: compressed WAL is a few MiB at most and goes to storage in one put().
-class BufferSink final : public Sink {
- public:
-  explicit BufferSink(Bytes& out) : out_(out) {}
-  void write(ByteView data) override { out_.insert(out_.end(), data.begin(), data.end()); }
-
- private:
-  Bytes& out_;
-};
-
 // The WAL file mapped read-only: archive-push reads every byte twice (SHA-1, then compression) and a mapping serves
 // both from the page cache without zero-filling and copying 16 MiB into a buffer first.
 class MappedWal {
@@ -90,7 +80,7 @@ void checkWalHeader(ByteView wal, const std::string& walName, const ArchiveHisto
 Bytes compress(ByteView data, CompressType type, int level) {
   Bytes out;
   out.reserve(data.size() / 2);
-  BufferSink sink(out);
+  BytesSink sink(out);  // compressed WAL is a few MiB at most and goes to storage in one put()
   Pipeline pipeline(sink);
   pipeline.add(newCompressFilter(type, level));
   pipeline.write(data);

@@ -102,19 +102,26 @@ PgConnection PgConnection::connect(const PgConnectionOptions& options) {
   return PgConnection(std::move(connection), std::move(description));
 }
 
-std::vector<std::optional<std::string>> PgConnection::queryRow(const std::string& sql) {
+std::vector<std::vector<std::optional<std::string>>> PgConnection::query(const std::string& sql) {
   std::unique_ptr<PGresult, ResultClear> result(libpq().exec(connection_.get(), sql.c_str()));
   if (!result || libpq().resultStatus(result.get()) != PGRES_TUPLES_OK)
     throw CommandError(ErrorCode::DbQuery, "unable to execute query '" + sql + "' on " + description_ + ": " +
                                                trimmed(libpq().errorMessage(connection_.get())));
-  if (libpq().ntuples(result.get()) != 1)
-    throw CommandError(ErrorCode::DbQuery, "query '" + sql + "' returned " + std::to_string(libpq().ntuples(result.get())) +
+  std::vector<std::vector<std::optional<std::string>>> rows(static_cast<std::size_t>(libpq().ntuples(result.get())));
+  for (std::size_t row = 0; row < rows.size(); ++row)
+    for (int column = 0; column < libpq().nfields(result.get()); ++column)
+      rows[row].push_back(libpq().getisnull(result.get(), static_cast<int>(row), column)
+                              ? std::nullopt
+                              : std::optional<std::string>(libpq().getvalue(result.get(), static_cast<int>(row), column)));
+  return rows;
+}
+
+std::vector<std::optional<std::string>> PgConnection::queryRow(const std::string& sql) {
+  std::vector<std::vector<std::optional<std::string>>> rows = query(sql);
+  if (rows.size() != 1)
+    throw CommandError(ErrorCode::DbQuery, "query '" + sql + "' returned " + std::to_string(rows.size()) +
                                                " rows, expected one");
-  std::vector<std::optional<std::string>> row;
-  for (int column = 0; column < libpq().nfields(result.get()); ++column)
-    row.push_back(libpq().getisnull(result.get(), 0, column) ? std::nullopt
-                                                       : std::optional<std::string>(libpq().getvalue(result.get(), 0, column)));
-  return row;
+  return std::move(rows.front());
 }
 
 }  // namespace pgbr::backup

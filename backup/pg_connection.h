@@ -33,6 +33,8 @@ class PgConnection {
   // Runs `sql` and returns the columns of its single row as text (NULL as nullopt). Throws CommandError(DbQuery)
   // when the query fails or does not return exactly one row.
   std::vector<std::optional<std::string>> queryRow(const std::string& sql);
+  // Runs `sql` and returns every row (possibly none). Throws CommandError(DbQuery) when the query fails.
+  std::vector<std::vector<std::optional<std::string>>> query(const std::string& sql);
 
  private:
   struct Closer {

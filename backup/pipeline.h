@@ -32,6 +32,16 @@ class Source {
   virtual std::size_t read(MutableByteView out) = 0;
 };
 
+// A Sink that appends to a byte vector: for outputs kept in memory (compressed WAL, gzip'd manifests).
+class BytesSink final : public Sink {
+ public:
+  explicit BytesSink(Bytes& out) : out_(out) {}
+  void write(ByteView data) override { out_.insert(out_.end(), data.begin(), data.end()); }
+
+ private:
+  Bytes& out_;
+};
+
 // Not thread-safe. Stages are added before the first byte flows. Any exception thrown by a stage, the sink
 // or the source propagates unchanged (FormatError, crypto::CryptoError, ...) and leaves the pipeline failed:
 // later calls throw std::logic_error. Move-only; the Sink/Source must outlive it.

@@ -17,21 +17,10 @@ mode=${2:?usage: pgbr_archive_test.sh BUILD_DIR encrypted|plain}
 
 pg_step "repository ($mode)"
 pg_tmpdir work
-backing=$work/backing walcopy=$work/walcopy
-mkdir -p "$backing" "$walcopy" "$work/lock" "$work/spool" "$work/log"
-chown "$PG_OS_USER:" "$backing" "$walcopy" "$work/lock" "$work/spool" "$work/log"
-passphrase=""
-if [[ $mode == encrypted ]]; then
-  passphrase="pgbr-it-$(openssl rand -hex 12)"
-  printf '%s\n' "$passphrase" > "$work/pass"
-  chmod 600 "$work/pass"
-  repo=$work/mnt
-  pgbrfs_mount "$backing" "$repo" -o passfile="$work/pass" -o cipher-type=aes-256-cbc
-  cipher=aes-256-cbc
-else
-  repo=$backing
-  cipher=none
-fi
+walcopy=$work/walcopy
+mkdir -p "$walcopy"
+chown "$PG_OS_USER:" "$walcopy"
+pgbr_repo_setup "$work" "$mode"
 pgbr_write_config "$work/pgbr.conf" "$repo" "$cipher" "$work/pg"
 pgbackrest_write_config "$work/pgbackrest.conf" "$backing" "$passphrase" "$work/pg" "$work"
 pgbr_opts="--config=$work/pgbr.conf --stanza=demo"

@@ -33,6 +33,8 @@ check "option of another command" 31 "option 'compress-type' not valid for comma
 check "passphrase refused on the command line" 31 "not allowed on the command-line" "$pgbr" --repo1-cipher-pass=x check
 check "value given to a boolean" 31 "does not allow an argument" "$pgbr" --archive-header-check=n archive-push x
 check "option twice" 31 "cannot be set multiple times" "$pgbr" --stanza=a --stanza=b check
+check "bad backup type" 32 "'weekly' is not allowed for 'type' option" "$pgbr" --stanza=a --type=weekly backup
+check "process-max out of range" 32 "'0' is out of range for 'process-max' option" "$pgbr" --stanza=a --process-max=0 backup
 check "missing argument" 43 "too few arguments for command 'archive-push'" "$pgbr" archive-push
 : > "$work/empty.conf"
 check "missing stanza" 37 "archive-push command requires option: stanza" "$pgbr" --config="$work/empty.conf" archive-push x
@@ -57,6 +59,8 @@ compress-level=3
 compress-level=4
 CONF
 run() { "$pgbr" --config="$work/p.conf" --stanza=demo "$@"; }
+check "a list option may be given twice (backup --exclude)" 73 " --exclude=junk/,scratch " run --pg1-path=/tmp \
+  --exclude=junk/ --exclude=scratch backup
 check "stanza:command section wins over the others" 73 " --compress-level=4 " run archive-push /tmp/000000010000000000000001
 check "global:command applies to its command" 73 " --compress-type=zst " run archive-push /tmp/000000010000000000000001
 check "environment beats the file" 73 " --compress-level=7 " env PGBACKREST_COMPRESS_LEVEL=7 "$pgbr" --config="$work/p.conf" --stanza=demo archive-push /tmp/000000010000000000000001

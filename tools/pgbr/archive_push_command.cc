@@ -12,21 +12,8 @@ using backup::ErrorCode;
 
 int archivePushCommand(CommandContext& context) {
   backup::ArchivePushOptions options;
-  const std::string typeName = *context.value("compress-type");
-  const std::optional<backup::CompressType> type = backup::parseCompressType(typeName);
-  if (!type)
-    throw CommandError(ErrorCode::OptionInvalidValue, "'" + typeName + "' is not allowed for 'compress-type' option",
-                       "use none, gz, bz2, lz4 or zst");
-  options.compressType = *type;
-  if (const std::optional<long long> level = context.integer("compress-level")) {
-    if (*level < backup::compressLevelMin(*type) || *level > backup::compressLevelMax(*type))
-      throw CommandError(ErrorCode::OptionInvalidValue,
-                         "'" + std::to_string(*level) + "' is out of range for 'compress-level' option",
-                         "compress-type " + typeName + " takes levels " +
-                             std::to_string(backup::compressLevelMin(*type)) + " to " +
-                             std::to_string(backup::compressLevelMax(*type)));
-    options.compressLevel = static_cast<int>(*level);
-  }
+  options.compressType = context.compressType();
+  options.compressLevel = context.compressLevel(options.compressType);
   options.headerCheck = context.flag("archive-header-check");
   if (const std::optional<std::string> pgPath = context.value("pg1-path")) options.cluster = backup::readPgControl(*pgPath);
 

@@ -7,13 +7,7 @@ namespace pgbr::tools {
 int checkCommand(CommandContext& context) {
   const std::string stanza = context.stanza();
   context.repoCipherType();
-  backup::PgConnectionOptions options;
-  options.socketPath = context.value("pg1-socket-path");
-  options.port = static_cast<unsigned>(*context.integer("pg1-port"));
-  options.user = context.value("pg1-user");
-  options.database = *context.value("pg1-database");
-  options.applicationName = "pgbr [check]";
-  backup::PgConnection connection = backup::PgConnection::connect(options);
+  backup::PgConnection connection = backup::PgConnection::connect(context.pgConnectionOptions("pgbr [check]"));
   const backup::StanzaCheckResult result =
       backup::stanzaCheck(connection, context.repo(), stanza, context.repoPath(), context.duration("archive-timeout"));
   context.log().info("WAL segment " + result.walSegment + " successfully archived to '" + context.repoPath() + "/" +

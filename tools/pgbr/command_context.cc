@@ -63,6 +63,37 @@ bool CommandContext::fromCommandLine(std::string_view option) const {
   return origin && origin->kind == backup::ConfigSourceKind::CommandLine;
 }
 
+backup::CompressType CommandContext::compressType() const {
+  const std::string name = *value("compress-type");
+  const std::optional<backup::CompressType> type = backup::parseCompressType(name);
+  if (!type)
+    throw CommandError(ErrorCode::OptionInvalidValue, "'" + name + "' is not allowed for 'compress-type' option",
+                       "use none, gz, bz2, lz4 or zst");
+  return *type;
+}
+
+std::optional<int> CommandContext::compressLevel(backup::CompressType type) const {
+  const std::optional<long long> level = integer("compress-level");
+  if (!level) return std::nullopt;
+  if (*level < backup::compressLevelMin(type) || *level > backup::compressLevelMax(type))
+    throw CommandError(ErrorCode::OptionInvalidValue,
+                       "'" + std::to_string(*level) + "' is out of range for 'compress-level' option",
+                       "compress-type " + std::string(backup::compressTypeName(type)) + " takes levels " +
+                           std::to_string(backup::compressLevelMin(type)) + " to " +
+                           std::to_string(backup::compressLevelMax(type)));
+  return static_cast<int>(*level);
+}
+
+backup::PgConnectionOptions CommandContext::pgConnectionOptions(std::string applicationName) const {
+  backup::PgConnectionOptions options;
+  options.socketPath = value("pg1-socket-path");
+  options.port = static_cast<unsigned>(*integer("pg1-port"));
+  options.user = value("pg1-user");
+  options.database = *value("pg1-database");
+  options.applicationName = std::move(applicationName);
+  return options;
+}
+
 std::string CommandContext::required(std::string_view option) const {
   std::optional<std::string> result = value(option);
   if (!result)
@@ -129,9 +160,9 @@ void CommandContext::logBegin() {
     if (option.type == OptionType::Boolean) {
       if (flag(option.name)) options[std::string(option.name)] = "";
       else options[std::string(option.name)] = std::nullopt;
-    } else if (option.multiple) {
-      std::string joined;
-      for (const std::string& item : values(option.name)) joined += (joined.empty() ? "" : " ") + item;
+    } else if (option.list) {
+      std::string joined;  // one entry per name in the begin line: the values comma-separated
+      for (const std::string& item : values(option.name)) joined += (joined.empty() ? "" : ",") + item;
       options[std::string(option.name)] = joined;
     } else {
       options[std::string(option.name)] = *value(option.name);

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "backup/command_log.h"
+#include "backup/compress_type.h"
+#include "backup/pg_connection.h"
 #include "backup/pgbackrest_config.h"
 #include "backup/posix_storage.h"
 #include "crypto/cipher_spec.h"
@@ -35,12 +37,20 @@ class CommandContext {
   bool fromCommandLine(std::string_view option) const;
   // As value(), but an error (OptionRequired) when unset.
   std::string required(std::string_view option) const;
+  // Every value of a list option (OptionDef::list), empty when unset.
+  std::vector<std::string> values(std::string_view option) const;
   bool flag(std::string_view option) const;
   // Integer options; throws CommandError(OptionInvalidValue) for text that is not one.
   std::optional<long long> integer(std::string_view option) const;
   // archive-timeout style options: seconds with up to 3 decimals.
   std::chrono::milliseconds duration(std::string_view option) const;
   std::string stanza() const { return required("stanza"); }
+  // compress-type, and compress-level checked against it (nullopt: the type's default). Throw
+  // CommandError(OptionInvalidValue).
+  backup::CompressType compressType() const;
+  std::optional<int> compressLevel(backup::CompressType type) const;
+  // How to reach the cluster: pg1-socket-path, pg1-port, pg1-user, pg1-database.
+  backup::PgConnectionOptions pgConnectionOptions(std::string applicationName) const;
 
   // repo1-path, checked against repo1-cipher-type (backup::detectRepoCipherType): the cipher type the repository
   // really has. Throws CommandError when aes-256-cbc is configured but repo1-path is not an encrypted mount.

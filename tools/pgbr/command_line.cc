@@ -1,5 +1,7 @@
 #include "tools/pgbr/command_line.h"
 
+#include <algorithm>
+
 #include <boost/program_options.hpp>
 
 #include "backup/pgbackrest_error.h"
@@ -120,21 +122,22 @@ ParsedCommandLine parseCommandLine(int argc, const char* const argv[]) {
       if (values["no-" + name].as<bool>()) given.emplace_back("no-" + name, "");
     } else if (values.count(name)) {
       const auto& list = values[name].as<std::vector<std::string>>();
-      if (list.size() > 1 && !option.multiple)
+      if (list.size() > 1 && !option.list)
         throw CommandError(ErrorCode::OptionInvalid, "option '" + name + "' cannot be set multiple times");
-      given.emplace_back(name, list.front());
-      for (std::size_t i = 1; i < list.size(); ++i) parsed.options.emplace(name, list[i]);
+      for (const std::string& item : list) given.emplace_back(name, item);
     }
     if (values["reset-" + name].as<bool>()) given.emplace_back("reset-" + name, "");
     if (given.empty()) continue;
-    if (given.size() > 1)
+    const bool mixed = std::any_of(given.begin(), given.end(),
+                                   [&](const auto& item) { return item.first != given.front().first; });
+    if (mixed || (given.size() > 1 && !option.list))
       throw CommandError(ErrorCode::OptionInvalid,
                          "option '" + name + "' cannot be set and negated or reset at the same time");
     if (command && !optionAppliesTo(option, command->name))
       throw CommandError(ErrorCode::OptionInvalid,
                          "option '" + name + "' not valid for command '" + std::string(command->name) + "'",
                          "run 'pgbr help " + std::string(command->name) + "' for its options");
-    parsed.options.emplace(given.front());
+    for (const auto& item : given) parsed.options.emplace(item);
   }
 
   if (command && (parsed.arguments.size() < command->minArguments || parsed.arguments.size() > command->maxArguments))

@@ -11,6 +11,7 @@ namespace pgbr::tools {
 
 int archiveGetCommand(CommandContext& context);
 int archivePushCommand(CommandContext& context);
+int backupCommand(CommandContext& context);
 int checkCommand(CommandContext& context);
 int infoCommand(CommandContext& context);
 int restoreCommand(CommandContext& context);

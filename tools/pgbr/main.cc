@@ -29,6 +29,7 @@ int runCommand(CommandContext& context) {
   const std::string_view name = context.command().name;
   if (name == "archive-get") return archiveGetCommand(context);
   if (name == "archive-push") return archivePushCommand(context);
+  if (name == "backup") return backupCommand(context);
   if (name == "check") return checkCommand(context);
   if (name == "info") return infoCommand(context);
   if (name == "restore") return restoreCommand(context);

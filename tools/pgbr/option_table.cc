@@ -7,27 +7,34 @@ namespace pgbr::tools {
 
 namespace {
 
-constexpr std::string_view kArchiveGet = "archive-get", kArchivePush = "archive-push", kCheck = "check",
-                           kStanzaCreate = "stanza-create", kInfo = "info", kRestore = "restore";
+constexpr std::string_view kArchiveGet = "archive-get", kArchivePush = "archive-push", kBackup = "backup",
+                           kCheck = "check", kStanzaCreate = "stanza-create", kInfo = "info", kRestore = "restore";
 
 // Sorted by name, as `pgbr help` lists them.
 const std::vector<OptionDef> kOptions = {
+    {"archive-check", OptionType::Boolean, "y", "", {kBackup},
+     "wait until the WAL segments the backup needs are in the archive"},
     {"archive-header-check", OptionType::Boolean, "y", "", {kArchivePush},
      "check that the WAL page header matches the stanza's PostgreSQL version and system identifier"},
-    {"archive-timeout", OptionType::Seconds, "60", "SECONDS", {kCheck},
-     "how long check waits for the switched WAL segment to reach the archive"},
-    {"compress-level", OptionType::Integer, "", "LEVEL", {kArchivePush},
+    {"archive-timeout", OptionType::Seconds, "60", "SECONDS", {kBackup, kCheck},
+     "how long to wait for a WAL segment to reach the archive"},
+    {"compress-level", OptionType::Integer, "", "LEVEL", {kArchivePush, kBackup},
      "compression level (default per type: gz 6, bz2 9, lz4 1, zst 3)"},
-    {"compress-type", OptionType::String, "gz", "TYPE", {kArchivePush},
-     "compression of archived WAL segments: none, gz, bz2, lz4 or zst"},
+    {"compress-type", OptionType::String, "gz", "TYPE", {kArchivePush, kBackup},
+     "compression of archived WAL segments and backup files: none, gz, bz2, lz4 or zst"},
     {"config", OptionType::String, "/etc/pgbackrest/pgbackrest.conf", "FILE", {},
      "pgBackRest configuration file"},
     {"config-include-path", OptionType::String, "/etc/pgbackrest/conf.d", "PATH", {},
      "directory of additional *.conf files"},
     {"config-path", OptionType::String, "/etc/pgbackrest", "PATH", {},
      "base directory of pgbackrest.conf and conf.d/"},
-    {"delta", OptionType::Boolean, "n", "", {kRestore},
-     "restore over an existing data directory: keep files whose size and SHA-1 match, remove what the backup lacks"},
+    {"delta", OptionType::Boolean, "n", "", {kBackup, kRestore},
+     "backup: decide which files changed since the prior backup by checksum instead of size and timestamp; "
+     "restore: restore over an existing data directory, keeping files whose size and SHA-1 match and removing "
+     "what the backup lacks"},
+    {"exclude", OptionType::String, "", "PATH", {kBackup},
+     "leave PATH (relative to the data directory) out of the backup; PATH/ leaves out its contents only; repeatable",
+     true},
     {"force", OptionType::Boolean, "n", "", {kRestore}, "restore into a directory that is not empty (as --delta)"},
     {"link-all", OptionType::Boolean, "n", "", {kRestore}, "restore every symlink of the backup, not only tablespaces"},
     {"link-map", OptionType::String, "", "LINK=PATH", {kRestore},
@@ -41,23 +48,27 @@ const std::vector<OptionDef> kOptions = {
     {"log-path", OptionType::String, "/var/log/pgbackrest", "PATH", {},
      "directory of the log files <stanza>-<command>.log"},
     {"output", OptionType::String, "text", "FORMAT", {kInfo}, "output format: text or json"},
-    {"pg1-database", OptionType::String, "postgres", "NAME", {kCheck}, "database to connect to"},
-    {"pg1-path", OptionType::String, "", "PATH", {kArchiveGet, kArchivePush, kCheck, kStanzaCreate, kInfo, kRestore},
+    {"pg1-database", OptionType::String, "postgres", "NAME", {kBackup, kCheck}, "database to connect to"},
+    {"pg1-path", OptionType::String, "", "PATH",
+     {kArchiveGet, kArchivePush, kBackup, kCheck, kStanzaCreate, kInfo, kRestore},
      "data directory of the cluster (its pg_control identifies the cluster)"},
-    {"pg1-port", OptionType::Integer, "5432", "PORT", {kCheck}, "port of the cluster"},
-    {"pg1-socket-path", OptionType::String, "", "PATH", {kCheck},
+    {"pg1-port", OptionType::Integer, "5432", "PORT", {kBackup, kCheck}, "port of the cluster"},
+    {"pg1-socket-path", OptionType::String, "", "PATH", {kBackup, kCheck},
      "directory of the cluster's unix socket (libpq's default when unset)"},
-    {"pg1-user", OptionType::String, "", "USER", {kCheck}, "user to connect as (libpq's default when unset)"},
-    {"process-max", OptionType::Integer, "1", "N", {kRestore}, "threads restoring files in parallel"},
+    {"pg1-user", OptionType::String, "", "USER", {kBackup, kCheck}, "user to connect as (libpq's default when unset)"},
+    {"process-max", OptionType::Integer, "1", "COUNT", {kBackup, kRestore}, "threads copying or restoring files"},
     {"repo1-cipher-type", OptionType::String, "none", "TYPE",
-     {kArchiveGet, kArchivePush, kCheck, kStanzaCreate, kInfo, kRestore},
+     {kArchiveGet, kArchivePush, kBackup, kCheck, kStanzaCreate, kInfo, kRestore},
      "none or aes-256-cbc; with aes-256-cbc repo1-path must be an encrypted pgbrfs mount"},
     {"repo1-path", OptionType::String, "/var/lib/pgbackrest", "PATH",
-     {kArchiveGet, kArchivePush, kCheck, kStanzaCreate, kInfo, kRestore}, "path of the repository (the pgbrfs mount point)"},
+     {kArchiveGet, kArchivePush, kBackup, kCheck, kStanzaCreate, kInfo, kRestore},
+     "path of the repository (the pgbrfs mount point)"},
     {"set", OptionType::String, "", "LABEL", {kInfo, kRestore},
      "info: backup to show in detail; restore: backup set to restore (default: the newest)"},
-    {"stanza", OptionType::String, "", "NAME", {kArchiveGet, kArchivePush, kCheck, kStanzaCreate, kInfo, kRestore},
+    {"stanza", OptionType::String, "", "NAME", {kArchiveGet, kArchivePush, kBackup, kCheck, kStanzaCreate, kInfo, kRestore},
      "name of the stanza"},
+    {"start-fast", OptionType::Boolean, "n", "", {kBackup},
+     "request an immediate checkpoint so that the backup starts at once"},
     {"tablespace-map", OptionType::String, "", "NAME=PATH", {kRestore},
      "restore tablespace NAME (or oid) to PATH instead of its recorded path; may be repeated", true},
     {"tablespace-map-all", OptionType::String, "", "PATH", {kRestore}, "restore every tablespace to PATH/<name>"},
@@ -67,8 +78,10 @@ const std::vector<OptionDef> kOptions = {
     {"target-exclusive", OptionType::Boolean, "n", "", {kRestore}, "stop just before the target instead of after it"},
     {"target-timeline", OptionType::String, "", "TIMELINE", {kRestore},
      "timeline to recover along: current, latest or a number"},
-    {"type", OptionType::String, "default", "TYPE", {kRestore},
-     "recovery type: default, immediate, time, xid, lsn, name, standby, none or preserve"},
+    // One name, two meanings (as in pgBackRest); each command applies its own default.
+    {"type", OptionType::String, "", "TYPE", {kBackup, kRestore},
+     "backup: full, diff or incr (default incr); restore: default, immediate, time, xid, lsn, name, standby, none "
+     "or preserve (default default)"},
 };
 
 const std::vector<CommandDef> kCommands = {
@@ -82,6 +95,14 @@ const std::vector<CommandDef> kCommands = {
      "compressed and named <segment>-<sha1>.<ext> under <archive id>/<first 16 hex>/, .history and .backup files "
      "as they are. The WAL page header must match the stanza. A segment already archived with the same checksum "
      "is accepted with a warning; with a different checksum it is an error and nothing is written."},
+    {kBackup, "", 0, 0, true, true, "back up the cluster into the repository (full, diff or incr)",
+     "Takes an online backup of the PostgreSQL 15 cluster at pg1-path through a non-exclusive pg_backup_start/"
+     "pg_backup_stop, stored as pgBackRest 2.45 stores it: every file of the data directory and its tablespaces "
+     "(minus what pgBackRest leaves out and --exclude) compressed under backup/<stanza>/<label>/, the manifest, its "
+     "backup.history copy, the latest link and backup.info. diff and incr store only files whose size or timestamp "
+     "changed since the prior backup (by checksum with --delta) and reference the rest; with no prior backup they "
+     "become full. The backup waits until its WAL is in the archive (archive-check). In an encrypted repository "
+     "(a pgbrfs mount) each full backup gets a new manifest sub-passphrase. Auto-expire is not done yet."},
     {kCheck, "", 0, 0, true, true, "check that the stanza matches the cluster and WAL reaches the archive",
      "Compares the cluster (through libpq) with archive.info and backup.info, forces a WAL segment switch and "
      "waits up to archive-timeout for that segment to appear in the archive."},

@@ -18,7 +18,7 @@ struct OptionDef {
   // Commands the option applies to; empty = every command. Given for another command it is an error.
   std::vector<std::string_view> commands;
   std::string_view summary;       // one line for `pgbr help COMMAND`
-  bool multiple = false;          // may be given more than once (NAME=VALUE hash options such as tablespace-map)
+  bool list = false;              // may be given several times (exclude); read with CommandContext::values()
 };
 
 struct CommandDef {

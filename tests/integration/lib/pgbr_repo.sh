@@ -46,6 +46,25 @@ pgbackrest_write_config() {
   chown "$PG_OS_USER:" "$file"
 }
 
+# pgbr_repo_setup WORKDIR MODE: the repository of a test. Both modes: WORKDIR/backing (what the real pgbackrest
+# reads) and WORKDIR/lock, spool, log for pgbackrest, owned by postgres. MODE encrypted: pgbrfs mounted over the
+# backing directory at WORKDIR/mnt with a new passphrase (file WORKDIR/pass); plain: the backing directory itself.
+# Sets backing, repo (what pgbr writes to), cipher and passphrase ("" when plain). Run it in the test's main shell
+# (the mount registers its cleanup).
+pgbr_repo_setup() {
+  local workdir=$1 mode=$2
+  backing=$workdir/backing
+  mkdir -p "$backing" "$workdir/lock" "$workdir/spool" "$workdir/log"
+  chown "$PG_OS_USER:" "$backing" "$workdir/lock" "$workdir/spool" "$workdir/log"
+  passphrase="" repo=$backing cipher=none
+  [[ $mode == encrypted ]] || return 0
+  passphrase="pgbr-it-$(openssl rand -hex 12)"
+  printf '%s\n' "$passphrase" > "$workdir/pass"
+  chmod 600 "$workdir/pass"
+  repo=$workdir/mnt cipher=aes-256-cbc
+  pgbrfs_mount "$backing" "$repo" -o passfile="$workdir/pass" -o cipher-type=aes-256-cbc
+}
+
 pgbr_run() { pg_as_postgres "$PGBR" "$@"; }
 pgbackrest_run() { pg_as_postgres pgbackrest "$@"; }
 

@@ -37,11 +37,13 @@ constexpr auto kNames = std::to_array<std::pair<ErrorCode, std::string_view>>({
     {ErrorCode::FileWrite, "FileWriteError"},
     {ErrorCode::FeatureNotSupported, "FeatureNotSupportedError"},
     {ErrorCode::PathMissing, "PathMissingError"},
+    {ErrorCode::BackupSetInvalid, "BackupSetInvalidError"},
     {ErrorCode::ArchiveTimeout, "ArchiveTimeoutError"},
     {ErrorCode::Crypto, "CryptoError"},
     {ErrorCode::ParamInvalid, "ParamInvalidError"},
     {ErrorCode::JsonFormat, "JsonFormatError"},
     {ErrorCode::RepoInvalid, "RepoInvalidError"},
+    {ErrorCode::Command, "CommandError"},
     {ErrorCode::Runtime, "RuntimeError"},
     {ErrorCode::Unhandled, "UnhandledError"},
 });

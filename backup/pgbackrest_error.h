@@ -35,11 +35,13 @@ enum class ErrorCode : int {
   FileWrite = 64,
   FeatureNotSupported = 67,
   PathMissing = 73,
+  BackupSetInvalid = 75,
   ArchiveTimeout = 82,
   Crypto = 95,
   ParamInvalid = 96,
   JsonFormat = 99,
   RepoInvalid = 103,
+  Command = 104,
   Runtime = 122,
   Unhandled = 124,
 };

@@ -12,8 +12,10 @@ namespace pgbr::tools {
 int archiveGetCommand(CommandContext& context);
 int archivePushCommand(CommandContext& context);
 int checkCommand(CommandContext& context);
+int expireCommand(CommandContext& context);
 int infoCommand(CommandContext& context);
 int stanzaCreateCommand(CommandContext& context);
+int verifyCommand(CommandContext& context);
 
 // No configuration needed.
 int helpCommand(const std::vector<std::string>& arguments);

@@ -30,8 +30,10 @@ int runCommand(CommandContext& context) {
   if (name == "archive-get") return archiveGetCommand(context);
   if (name == "archive-push") return archivePushCommand(context);
   if (name == "check") return checkCommand(context);
+  if (name == "expire") return expireCommand(context);
   if (name == "info") return infoCommand(context);
   if (name == "stanza-create") return stanzaCreateCommand(context);
+  if (name == "verify") return verifyCommand(context);
   throw backup::CommandError(backup::ErrorCode::CommandInvalid, "command '" + std::string(name) + "' is not implemented");
 }
 

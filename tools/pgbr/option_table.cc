@@ -9,6 +9,7 @@ namespace {
 
 constexpr std::string_view kArchiveGet = "archive-get", kArchivePush = "archive-push", kCheck = "check",
                            kStanzaCreate = "stanza-create", kInfo = "info";
+constexpr std::string_view kExpire = "expire", kVerify = "verify";
 
 // Sorted by name, as `pgbr help` lists them.
 const std::vector<OptionDef> kOptions = {
@@ -26,6 +27,7 @@ const std::vector<OptionDef> kOptions = {
      "directory of additional *.conf files"},
     {"config-path", OptionType::String, "/etc/pgbackrest", "PATH", {},
      "base directory of pgbackrest.conf and conf.d/"},
+    {"dry-run", OptionType::Boolean, "n", "", {kExpire}, "log what expire would remove without removing anything"},
     {"log-level-console", OptionType::LogLevel, "warn", "LEVEL", {},
      "messages written to stdout: off, error, warn, info, detail, debug or trace"},
     {"log-level-file", OptionType::LogLevel, "off", "LEVEL", {},
@@ -34,7 +36,7 @@ const std::vector<OptionDef> kOptions = {
      "messages written to stderr instead of stdout"},
     {"log-path", OptionType::String, "/var/log/pgbackrest", "PATH", {},
      "directory of the log files <stanza>-<command>.log"},
-    {"output", OptionType::String, "text", "FORMAT", {kInfo}, "output format: text or json"},
+    {"output", OptionType::String, "text", "FORMAT", {kInfo, kVerify}, "output format: text or json"},
     {"pg1-database", OptionType::String, "postgres", "NAME", {kCheck}, "database to connect to"},
     {"pg1-path", OptionType::String, "", "PATH", {kArchiveGet, kArchivePush, kCheck, kStanzaCreate, kInfo},
      "data directory of the cluster (its pg_control identifies the cluster)"},
@@ -42,12 +44,26 @@ const std::vector<OptionDef> kOptions = {
     {"pg1-socket-path", OptionType::String, "", "PATH", {kCheck},
      "directory of the cluster's unix socket (libpq's default when unset)"},
     {"pg1-user", OptionType::String, "", "USER", {kCheck}, "user to connect as (libpq's default when unset)"},
-    {"repo1-cipher-type", OptionType::String, "none", "TYPE", {kArchiveGet, kArchivePush, kCheck, kStanzaCreate, kInfo},
+    {"repo1-cipher-type", OptionType::String, "none", "TYPE",
+     {kArchiveGet, kArchivePush, kCheck, kExpire, kStanzaCreate, kInfo, kVerify},
      "none or aes-256-cbc; with aes-256-cbc repo1-path must be an encrypted pgbrfs mount"},
     {"repo1-path", OptionType::String, "/var/lib/pgbackrest", "PATH",
-     {kArchiveGet, kArchivePush, kCheck, kStanzaCreate, kInfo}, "path of the repository (the pgbrfs mount point)"},
-    {"set", OptionType::String, "", "LABEL", {kInfo}, "backup to show in detail (databases, tablespaces, links)"},
-    {"stanza", OptionType::String, "", "NAME", {kArchiveGet, kArchivePush, kCheck, kStanzaCreate, kInfo},
+     {kArchiveGet, kArchivePush, kCheck, kExpire, kStanzaCreate, kInfo, kVerify},
+     "path of the repository (the pgbrfs mount point)"},
+    {"repo1-retention-archive", OptionType::Integer, "", "COUNT", {kExpire},
+     "backups (of repo1-retention-archive-type) whose WAL is kept for point-in-time recovery"},
+    {"repo1-retention-archive-type", OptionType::String, "full", "TYPE", {kExpire},
+     "backup type counted by repo1-retention-archive: full, diff or incr"},
+    {"repo1-retention-diff", OptionType::Integer, "", "COUNT", {kExpire}, "differential backups to keep"},
+    {"repo1-retention-full", OptionType::Integer, "", "COUNT", {kExpire},
+     "full backups to keep (days with repo1-retention-full-type=time)"},
+    {"repo1-retention-full-type", OptionType::String, "count", "TYPE", {kExpire},
+     "count or time: how repo1-retention-full is counted"},
+    {"repo1-retention-history", OptionType::Integer, "", "DAYS", {kExpire},
+     "days to keep backup.history manifests of expired backups (unset: forever)"},
+    {"set", OptionType::String, "", "LABEL", {kExpire, kInfo},
+     "info: backup to show in detail; expire: backup to expire (with the backups that depend on it)"},
+    {"stanza", OptionType::String, "", "NAME", {kArchiveGet, kArchivePush, kCheck, kExpire, kStanzaCreate, kInfo, kVerify},
      "name of the stanza"},
 };
 
@@ -65,6 +81,14 @@ const std::vector<CommandDef> kCommands = {
     {kCheck, "", 0, 0, true, true, "check that the stanza matches the cluster and WAL reaches the archive",
      "Compares the cluster (through libpq) with archive.info and backup.info, forces a WAL segment switch and "
      "waits up to archive-timeout for that segment to appear in the archive."},
+    {kExpire, "", 0, 0, true, true, "remove backups and WAL beyond the retention options",
+     "Applies repo1-retention-full (a count, or days with repo1-retention-full-type=time), repo1-retention-diff and "
+     "repo1-retention-archive (with repo1-retention-archive-type full, diff or incr) as pgBackRest 2.45 does: a "
+     "backup is expired together with every backup that depends on it, backup.info (and its copy) is rewritten, the "
+     "backup directories are removed, and WAL is removed except what each remaining backup needs to be consistent "
+     "and, from the oldest backup within archive retention on, everything. --set expires one backup and its "
+     "dependents (never the only full backup). backup.history is kept unless repo1-retention-history is set. "
+     "--dry-run only logs."},
     {"help", "[COMMAND]", 0, 1, false, false, "show help for pgbr or a command", ""},
     {kInfo, "", 0, 0, false, true, "show the repository's stanzas, WAL archive and backups",
      "Prints what pgBackRest 2.45's info command prints, in the same text and --output=json shapes (so monitoring "
@@ -77,6 +101,12 @@ const std::vector<CommandDef> kCommands = {
      "archive.info and backup.info (and their .copy) as pgBackRest 2.45 does; in an encrypted repository (a pgbrfs "
      "mount) with new random archive and backup sub-passphrases. Running it again on a stanza that matches the "
      "cluster succeeds and restores a missing .copy."},
+    {kVerify, "", 0, 0, true, true, "re-read and check every WAL segment and backup file",
+     "Reads every archived WAL segment and every file of every backup, decompresses it and checks its SHA-1 and "
+     "size against its name (WAL) or its manifest (backup files); also the info files, the manifests and the WAL "
+     "each backup needs. Prints a summary (text, or --output=json) naming every file that failed and exits non-zero "
+     "when anything failed (pgBackRest 2.45's verify exits 0). Bundled files cannot be read through an encrypted "
+     "pgbrfs mount: they are reported as skipped, not as errors."},
     {"version", "", 0, 0, false, false, "print the pgbr version", ""},
 };
 

@@ -461,7 +461,7 @@ ExpireResult ExpireRun::run() {
 }  // namespace
 
 ExpireResult expireStanza(PosixStorage& repo, std::string_view stanza, const ExpireOptions& options, CommandLog& log) {
-  if (options.retentionFullType == RetentionFullType::Count && !options.retentionFull && !options.set)
+  if (options.retentionFullType == RetentionFullType::Count && !options.retentionFull)
     log.warn("option '" + options.repoName + "-retention-full' is not set for '" + options.repoName +
              "-retention-full-type=count', the repository may run out of space\n"
              "HINT: to retain full backups indefinitely (without warning), set option '" + options.repoName +

@@ -30,8 +30,11 @@ labels() {
 }
 repo_field() { awk -F'\t' -v n="$1" -v f="$2" '$1 == n { print $f }' "$generated/repos.txt"; }
 
-# tree DIR: names and types below DIR (what expire changes), sorted.
-tree() { (cd "$1" && find . -mindepth 1 -printf '%P %y\n' | LC_ALL=C sort); }
+# tree DIR: names and types below DIR (what expire changes), sorted; without pgbrfs's staging directory in the
+# backing root (the mount's, not the repository's).
+tree() { (cd "$1" && find . -mindepth 1 -path ./.pgbrfs-staging -prune -o -printf '%P %y\n' | LC_ALL=C sort); }
+# unmount MNT PID: pgbrfs_unmount waits for $PGBRFS_PID, the daemon of the last mount; give it the right one.
+unmount() { PGBRFS_PID=$2 pgbrfs_unmount "$1"; }
 
 # compare_expire NAME CASE OPTIONS...: one retention setting on fresh copies of repository NAME.
 compare_expire() {
@@ -49,6 +52,7 @@ compare_expire() {
     chmod 600 "$dir/pass"
     view=$dir/mnt-a
     pgbrfs_mount "$dir/a" "$view" -o passfile="$dir/pass"
+    pid_a=$PGBRFS_PID
     pgbr_write_config "$dir/pgbr.conf" "$view" aes-256-cbc "$dir/pg"
     pgbackrest_write_config "$dir/pgbackrest.conf" "$dir/b" "$pass" "$dir/pg" "$dir"
   else
@@ -67,7 +71,7 @@ compare_expire() {
     sed 's/^/        pgbr: /' "$dir/pgbr.log" >&2
     sed 's/^/        pgbackrest: /' "$dir/pgbackrest.log" >&2
   fi
-  if [[ $cipher != none ]]; then pgbrfs_unmount "$view"; fi
+  if [[ $cipher != none ]]; then unmount "$view" "$pid_a"; fi
   if diff <(tree "$dir/a") <(tree "$dir/b") >"$dir/tree.diff"; then
     ok "$what: same backups, WAL and files ($(grep -c ' f$' < <(tree "$dir/a")) files)"
   else
@@ -82,7 +86,9 @@ compare_expire() {
   local info_a=$dir/a/backup/demo/backup.info info_b=$dir/b/backup/demo/backup.info
   if [[ $cipher != none ]]; then
     pgbrfs_mount "$dir/a" "$dir/mnt-a" -o passfile="$dir/pass"
+    pid_a=$PGBRFS_PID
     pgbrfs_mount "$dir/b" "$dir/mnt-b" -o passfile="$dir/pass"
+    pid_b=$PGBRFS_PID
     info_a=$dir/mnt-a/backup/demo/backup.info info_b=$dir/mnt-b/backup/demo/backup.info
   fi
   if cmp -s "$info_a" "$info_b" && cmp -s "$info_a" "$info_a.copy" && cmp -s "$info_b" "$info_b.copy"; then
@@ -92,8 +98,8 @@ compare_expire() {
     diff "$info_a" "$info_b" | head -20 | sed 's/^/        /' >&2
   fi
   if [[ $cipher != none ]]; then
-    pgbrfs_unmount "$dir/mnt-a"
-    pgbrfs_unmount "$dir/mnt-b"
+    unmount "$dir/mnt-a" "$pid_a"
+    unmount "$dir/mnt-b" "$pid_b"
   fi
   grep -E 'expire|remove' "$dir/pgbr.log" | sed 's/^/        /' | head -8
   rm -rf "$dir"

@@ -1,6 +1,8 @@
 // expire: the repo1-retention-* options and --set turned into backup::ExpireOptions; thin wrapper over
 // backup/expire.
 #include <algorithm>
+#include <cstdio>
+#include <exception>
 
 #include "backup/expire.h"
 #include "backup/pgbackrest_error.h"
@@ -46,7 +48,17 @@ int expireCommand(CommandContext& context) {
   options.dryRun = context.flag("dry-run");
   options.repoPath = context.repoPath();
   context.repoCipherType();
-  backup::expireStanza(context.repo(), context.stanza(), options, context.log());
+  // As pgBackRest: the repository's error is logged with the repository named, the command fails with 104.
+  try {
+    backup::expireStanza(context.repo(), context.stanza(), options, context.log());
+  } catch (...) {
+    const backup::CommandError error = backup::commandErrorFor(std::current_exception());
+    char code[16];
+    std::snprintf(code, sizeof(code), "[%03d]: ", error.exitCode());
+    context.log().error(code + options.repoName + ": " + error.describe());
+    throw backup::CommandError(backup::ErrorCode::Command, "expire command encountered 1 error(s)",
+                               "the error above names what failed");
+  }
   return 0;
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `pgbr verify` on every generated repository (encrypted ones through a pgbrfs mount, plain-gz directly):
-#   * clean: exit 0, status ok in text and json, and per archive id the same WAL counts as
+#   * clean: exit 0, status ok in json (and text for plain-gz), and per archive id the same WAL counts as
 #     `pgbackrest verify --verbose` (the oracle, on the backing directory), per backup the same "total files checked"
 #     (for enc-gz-bundle through the mount: checked + skipped bundle members = pgBackRest's count, and every
 #     bundle is listed as "bundle on an encrypted mount");
@@ -56,9 +56,13 @@ while IFS=$'\t' read -r name conf repo cipher compress pass bundle; do
   fi
   pgbr_write_config "$config" "$view" "$cipher" "$work/pg"
   started=$SECONDS
-  pgbr_expect_status "$name: pgbr verify" 0 pgbr_run --config="$config" --stanza=demo verify
-  printf '%s\n' "$PGBR_OUT" | sed 's/^/        /' | head -12
-  pgbr_run --config="$config" --stanza=demo --output=json verify >"$work/$name.json" || true
+  if [[ $name == plain-gz ]]; then
+    pgbr_expect_status "$name: pgbr verify" 0 pgbr_run --config="$config" --stanza=demo verify
+    printf '%s\n' "$PGBR_OUT" | sed 's/^/        /' | head -12
+  fi
+  pgbr_expect_status "$name: pgbr verify --output=json" 0 \
+    pgbr_run --config="$config" --stanza=demo --output=json --log-level-console=off --log-level-stderr=off verify
+  printf '%s\n' "$PGBR_OUT" >"$work/$name.json"
   expect "$name: json status ok" grep -q '"status":"ok"' "$work/$name.json"
   pgbackrest_run --config="$conf" --stanza=demo verify --verbose --output=text >"$work/$name.oracle" 2>&1 || true
   if diff <(oracle_counts "$work/$name.oracle") <(pgbr_counts "$work/$name.json") >"$work/$name.diff"; then

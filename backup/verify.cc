@@ -147,7 +147,7 @@ std::optional<Model> VerifyRun::loadInfo(const std::string& path, const char* wh
     try {
       std::optional<Bytes> bytes = repo_.get(file);
       if (!bytes) {
-        problem(file, "invalid info file", std::string(what) + " is missing");
+        problem(file, "invalid info file", "missing (" + std::string(what) + " is kept twice: the file and its .copy)");
         continue;
       }
       const std::string text(bytes->begin(), bytes->end());

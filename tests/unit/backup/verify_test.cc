@@ -169,6 +169,44 @@ TEST(Verify, MissingWalAndInfoCopyAreErrors) {
       << renderVerifyText(report);
 }
 
+// Each bundle member is its own compressed stream at bno, repo-size long (FORMAT.md §12); zero-length files of a
+// bundled backup are not stored at all.
+TEST(Verify, BundleMembersAreReadByOffsetOnPlainRepositories) {
+  VerifyFixture fixture;
+  Manifest bundled = VerifyFixture::manifest(kFull);
+  bundled.backup.bundle = true;
+  Bytes bundle;
+  for (const std::string content : {"first member", "second"}) {
+    const auto [stored, result] = compress(asBytes(content));
+    ManifestFile file;
+    file.name = "pg_data/file" + std::to_string(bundled.files.size());
+    file.bundleId = 1;
+    if (!bundle.empty()) file.bundleOffset = bundle.size();
+    file.checksum = result.checksum;
+    file.size = content.size();
+    file.repoSize = stored.size();
+    bundled.files.push_back(file);
+    bundle.insert(bundle.end(), stored.begin(), stored.end());
+  }
+  ManifestFile empty;
+  empty.name = "pg_data/empty";
+  bundled.files.push_back(empty);
+  fixture.repo.put(std::string("backup/demo/") + kFull + "/bundle/1", bundle);
+  fixture.saveManifest(bundled);
+  fixture.repo.remove(std::string("backup/demo/") + kDiff + "/backup.manifest");  // only the full matters here
+  fixture.repo.remove(std::string("backup/demo/") + kDiff + "/backup.manifest.copy");
+  VerifyReport report = fixture.verify();
+  EXPECT_EQ(report.backups[0].checked, 3u);
+  EXPECT_EQ(report.backups[0].valid, 3u);
+  // The second member changed: named with its manifest name and offset.
+  bundle.back() ^= 0x01;
+  fixture.repo.put(std::string("backup/demo/") + kFull + "/bundle/1", bundle);
+  report = fixture.verify();
+  ASSERT_FALSE(report.errors.empty());
+  EXPECT_NE(report.errors.front().file.find("bundle/1 (pg_data/file1 at offset"), std::string::npos)
+      << renderVerifyText(report);
+}
+
 TEST(Verify, BundlesOnAnEncryptedMountAreSkipped) {
   VerifyFixture fixture;
   Manifest bundled = VerifyFixture::manifest(kFull);

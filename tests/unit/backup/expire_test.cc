@@ -193,6 +193,20 @@ TEST(Expire, StrayLabelDirectoriesAndMissingManifestsGo) {
   EXPECT_TRUE(fixture.repo.info("backup/demo/not-a-label/keep.txt"));
 }
 
+TEST(Expire, RetentionHistoryRemovesOldManifestsOfExpiredBackupsOnly) {
+  ExpireFixture fixture;
+  fixture.expire({.retentionFull = 2});  // F1 D1 I1 expired, their history manifests kept
+  const std::string history = "backup/demo/backup.history/2026/";
+  EXPECT_TRUE(fixture.repo.info(history + kF1 + ".manifest.gz"));
+  // 2026-06-01: everything older than 30 days, but only expired backups lose their history manifest.
+  const ExpireResult result = fixture.expire({.retentionFull = 2, .retentionHistory = 30, .now = 1780272000});
+  EXPECT_EQ(result.removedHistoryManifests,
+            (std::vector<std::string>{std::string("2026/") + kI1 + ".manifest.gz", std::string("2026/") + kD1 + ".manifest.gz",
+                                      std::string("2026/") + kF1 + ".manifest.gz"}));
+  EXPECT_FALSE(fixture.repo.info(history + kF1 + ".manifest.gz"));
+  EXPECT_TRUE(fixture.repo.info(history + kF2 + ".manifest.gz"));
+}
+
 TEST(Expire, DryRunChangesNothing) {
   ExpireFixture fixture;
   const auto before = fixture.base.snapshot();

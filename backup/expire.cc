@@ -40,7 +40,10 @@ std::string joinLabels(const std::vector<std::string>& labels) {
 class ExpireRun {
  public:
   ExpireRun(PosixStorage& repo, std::string_view stanza, const ExpireOptions& options, CommandLog& log)
-      : repo_(repo), options_(options), log_(log), backupPath_("backup/" + std::string(stanza)),
+      : repo_(repo),
+        options_(options),
+        log_(log),
+        backupPath_("backup/" + std::string(stanza)),
         archivePath_("archive/" + std::string(stanza)) {}
 
   ExpireResult run();
@@ -72,7 +75,8 @@ class ExpireRun {
   void removeExpiredBackups();
   void removeExpiredArchive();
   void removeArchiveOfId(const ArchiveInfo& archiveInfo, const ArchiveHistoryEntry& archiveEntry,
-                         const std::vector<std::string>& retentionList, const std::vector<std::string>& archiveRetentionList);
+                         const std::vector<std::string>& retentionList,
+                         const std::vector<std::string>& archiveRetentionList);
   void removeExpiredHistory();
 
   PosixStorage& repo_;
@@ -105,7 +109,8 @@ void ExpireRun::reconcileWithDisk() {
     if (!BackupLabel::isValid(name) || backupInfo_.findBackup(name)) continue;
     if (repo_.info(backupPath_ + "/" + name + "/backup.manifest")) {
       unlisted_.insert(name);
-      log_.warn("backup '" + name + "' has a manifest but is not in backup.info: left in place\n"
+      log_.warn("backup '" + name +
+                "' has a manifest but is not in backup.info: left in place\n"
                 "HINT: run pgbackrest expire or pgbackrest info on the backing repository to add it to backup.info.");
     }
   }
@@ -146,16 +151,18 @@ void ExpireRun::expireAdhoc(const std::string& label) {
   if (!fulls.empty() && fulls.back() == label) {
     if (fulls.size() == 1 ||
         backupInfo_.findBackup(label)->dbId != backupInfo_.findBackup(fulls[fulls.size() - 2])->dbId)
-      throw CommandError(ErrorCode::BackupSetInvalid,
-                         "full backup " + label + " cannot be expired until another full backup has been created on this repo",
-                         "take a new full backup first, or expire an older backup");
+      throw CommandError(
+          ErrorCode::BackupSetInvalid,
+          "full backup " + label + " cannot be expired until another full backup has been created on this repo",
+          "take a new full backup first, or expire an older backup");
   }
   const std::string latest = backupInfo_.backups.back().label;
   const std::vector<std::string> removed = expireBackup(label);
   if (!backupInfo_.findBackup(latest)) {
     log_.warn(options_.repoName + ": expiring latest backup " + latest +
               " - the ability to perform point-in-time-recovery (PITR) may be affected\n"
-              "HINT: non-default settings for '" + options_.repoName + "-retention-archive'/'" + options_.repoName +
+              "HINT: non-default settings for '" +
+              options_.repoName + "-retention-archive'/'" + options_.repoName +
               "-retention-archive-type' (even in prior expires) can cause gaps in the WAL.");
     if (!options_.dryRun && !backupInfo_.backups.empty()) {
       const std::string link = backupPath_ + "/latest";
@@ -263,8 +270,8 @@ void ExpireRun::removeExpiredArchive() {
       log_.info("option '" + options_.repoName + "-retention-archive' is not set - archive logs will not be expired");
     return;
   }
-  std::vector<std::string> retentionList =
-      labels(true, options_.retentionArchiveType != BackupType::Full, options_.retentionArchiveType == BackupType::Incr);
+  std::vector<std::string> retentionList = labels(true, options_.retentionArchiveType != BackupType::Full,
+                                                  options_.retentionArchiveType == BackupType::Incr);
   std::reverse(retentionList.begin(), retentionList.end());  // newest first
   if (retentionList.empty() || *retention > retentionList.size()) return;
 
@@ -274,9 +281,10 @@ void ExpireRun::removeExpiredArchive() {
     const ArchiveHistoryEntry& archiveEntry = archiveInfo.history[archiveInfo.history.size() - 1 - index];
     const BackupHistoryEntry* backupEntry =
         index < backupInfo_.history.size() ? &backupInfo_.history[backupInfo_.history.size() - 1 - index] : nullptr;
-    if (backupEntry == nullptr || archiveEntry.id != backupEntry->id || archiveEntry.systemId != backupEntry->systemId ||
-        archiveEntry.version != backupEntry->version)
-      throw CommandError(ErrorCode::Format, "archive expiration cannot continue - archive and backup history lists do not match",
+    if (backupEntry == nullptr || archiveEntry.id != backupEntry->id ||
+        archiveEntry.systemId != backupEntry->systemId || archiveEntry.version != backupEntry->version)
+      throw CommandError(ErrorCode::Format,
+                         "archive expiration cannot continue - archive and backup history lists do not match",
                          "compare the [db:history] of '" + display(archivePath_ + "/archive.info") + "' and '" +
                              display(backupPath_ + "/backup.info") + "' (pgbr info, pgbackrest info)");
   }
@@ -420,7 +428,8 @@ void ExpireRun::removeExpiredHistory() {
 }
 
 ExpireResult ExpireRun::run() {
-  for (const std::optional<unsigned>* value : {&options_.retentionFull, &options_.retentionDiff, &options_.retentionArchive})
+  for (const std::optional<unsigned>* value :
+       {&options_.retentionFull, &options_.retentionDiff, &options_.retentionArchive})
     if (*value && **value == 0)
       throw CommandError(ErrorCode::OptionInvalidValue, "retention options must be at least 1",
                          "unset the option to keep backups (or WAL) indefinitely");
@@ -436,7 +445,8 @@ ExpireResult ExpireRun::run() {
       expireAdhoc(*options_.set);
     } else {
       result_.adhocBackupMissing = true;
-      log_.warn("backup " + *options_.set + " does not exist\nHINT: run the info command and confirm the backup is listed");
+      log_.warn("backup " + *options_.set +
+                " does not exist\nHINT: run the info command and confirm the backup is listed");
     }
   } else {
     if (options_.retentionFullType == RetentionFullType::Time)
@@ -464,12 +474,12 @@ ExpireResult expireStanza(PosixStorage& repo, std::string_view stanza, const Exp
   if (options.retentionFullType == RetentionFullType::Count && !options.retentionFull)
     log.warn("option '" + options.repoName + "-retention-full' is not set for '" + options.repoName +
              "-retention-full-type=count', the repository may run out of space\n"
-             "HINT: to retain full backups indefinitely (without warning), set option '" + options.repoName +
-             "-retention-full' to the maximum.");
+             "HINT: to retain full backups indefinitely (without warning), set option '" +
+             options.repoName + "-retention-full' to the maximum.");
   if (!options.retentionArchive && options.retentionArchiveType == BackupType::Diff && !options.retentionDiff)
     log.warn("WAL segments will not be expired: option '" + options.repoName +
-             "-retention-archive-type=diff' but neither option '" + options.repoName + "-retention-archive' nor option '" +
-             options.repoName + "-retention-diff' is set");
+             "-retention-archive-type=diff' but neither option '" + options.repoName +
+             "-retention-archive' nor option '" + options.repoName + "-retention-diff' is set");
   if (!options.retentionArchive && options.retentionArchiveType == BackupType::Incr)
     log.warn("WAL segments will not be expired: option '" + options.repoName +
              "-retention-archive-type=incr' but option '" + options.repoName + "-retention-archive' is not set");

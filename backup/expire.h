@@ -24,7 +24,7 @@ enum class RetentionFullType { Count, Time };
 // The repo1-retention-* options and --set, as pgBackRest names them. Unset optionals mean "option not set".
 struct ExpireOptions {
   std::optional<unsigned> retentionFull;                  // repo1-retention-full (count, or days with Time)
-  RetentionFullType retentionFullType = RetentionFullType::Count;  // repo1-retention-full-type
+  RetentionFullType retentionFullType = RetentionFullType::Count;  // repo1-retention-full-type: count or time
   std::optional<unsigned> retentionDiff;                  // repo1-retention-diff
   std::optional<unsigned> retentionArchive;               // repo1-retention-archive
   BackupType retentionArchiveType = BackupType::Full;     // repo1-retention-archive-type
@@ -41,8 +41,8 @@ struct ExpireResult {
   std::vector<std::string> expiredBackups;      // labels removed from backup.info
   std::vector<std::string> removedBackupPaths;  // backup/<stanza>/<label> directories removed (incl. stray ones)
   std::vector<std::string> removedArchiveIds;   // archive/<stanza>/<archive id> directories removed entirely
-  std::uint64_t removedWalFiles = 0;            // WAL files and whole <first16> directories removed (pgBackRest's count)
-  std::vector<std::string> removedHistoryFiles; // archive timeline .history files removed ("15-1/00000001.history")
+  std::uint64_t removedWalFiles = 0;            // WAL files and whole <first16> directories removed
+  std::vector<std::string> removedHistoryFiles;  // timeline .history files removed ("15-1/00000001.history")
   std::vector<std::string> removedHistoryManifests;  // backup.history/<YYYY>/<label>.manifest.gz removed
   bool adhocBackupMissing = false;              // --set named a backup that is not in backup.info (a warning)
 };

@@ -101,7 +101,11 @@ std::string describe(const std::exception& error) {
 class VerifyRun {
  public:
   VerifyRun(PosixStorage& repo, std::string_view stanza, const VerifyOptions& options, CommandLog& log)
-      : repo_(repo), options_(options), log_(log), stanza_(stanza), archivePath_("archive/" + stanza_),
+      : repo_(repo),
+        options_(options),
+        log_(log),
+        stanza_(stanza),
+        archivePath_("archive/" + stanza_),
         backupPath_("backup/" + stanza_) {}
 
   VerifyReport run();
@@ -191,14 +195,13 @@ void VerifyRun::verifyArchive() {
         ++summary.checked;
         presentWal_[id].insert(wal->walName);
         try {
-          const PlainContent content =
-              readPlain(repo_, file, 0, std::nullopt, compressTypeFromName(name), false);
+          const PlainContent content = readPlain(repo_, file, 0, std::nullopt, compressTypeFromName(name), false);
           if (content.sha1 != wal->sha1Hex) {
             problem(file, "checksum mismatch", "actual '" + content.sha1 + "' but expected '" + wal->sha1Hex + "'");
             continue;
           }
-          const WalHeader header =
-              readWalHeader(ByteView(reinterpret_cast<const std::uint8_t*>(content.head.data()), content.head.size()), file);
+          const WalHeader header = readWalHeader(
+              ByteView(reinterpret_cast<const std::uint8_t*>(content.head.data()), content.head.size()), file);
           if (content.size != header.segmentSize) {
             problem(file, "size mismatch",
                     "actual " + std::to_string(content.size) + " but expected " + std::to_string(header.segmentSize) +
@@ -285,8 +288,8 @@ void VerifyRun::verifyBackup(const std::string& label, VerifyBackupSummary& summ
       ++(done->second ? summary.valid : summary.invalid);
       continue;
     }
-    const std::string shown = file.bundleId ? path + " (" + file.name + " at offset " + std::to_string(location.offset) + ")"
-                                            : path;
+    const std::string shown =
+        file.bundleId ? path + " (" + file.name + " at offset " + std::to_string(location.offset) + ")" : path;
     bool valid = false;
     try {
       const PlainContent content =
@@ -368,8 +371,9 @@ std::string renderVerifyText(const VerifyReport& report) {
     text += "    archiveId: " + archive.archiveId + ", total WAL checked: " + std::to_string(archive.checked) +
             ", total valid WAL: " + std::to_string(archive.valid) + "\n";
   for (const VerifyBackupSummary& backup : report.backups) {
-    text += "    backup: " + backup.label + ", status: " + backup.status() + ", total files checked: " +
-            std::to_string(backup.checked) + ", total valid files: " + std::to_string(backup.valid);
+    text += "    backup: " + backup.label + ", status: " + backup.status() +
+            ", total files checked: " + std::to_string(backup.checked) +
+            ", total valid files: " + std::to_string(backup.valid);
     if (backup.skipped != 0) text += ", skipped: " + std::to_string(backup.skipped);
     text += "\n";
   }
@@ -391,9 +395,8 @@ std::string renderVerifyJson(const VerifyReport& report) {
   auto count = [](std::uint64_t value) { return JsonValue(value); };
   JsonValue::Array archives, backups, errors, skipped;
   for (const VerifyArchiveSummary& archive : report.archives)
-    archives.push_back(JsonValue::Object{{"archiveId", archive.archiveId},
-                                         {"checked", count(archive.checked)},
-                                         {"valid", count(archive.valid)}});
+    archives.push_back(JsonValue::Object{
+        {"archiveId", archive.archiveId}, {"checked", count(archive.checked)}, {"valid", count(archive.valid)}});
   for (const VerifyBackupSummary& backup : report.backups)
     backups.push_back(JsonValue::Object{{"checked", count(backup.checked)},
                                         {"invalid", count(backup.invalid)},
@@ -404,10 +407,11 @@ std::string renderVerifyJson(const VerifyReport& report) {
   for (const VerifyProblem& error : report.errors)
     errors.push_back(JsonValue::Object{{"file", error.file}, {"kind", error.kind}, {"message", error.message}});
   for (const VerifySkipped& entry : report.skipped)
-    skipped.push_back(JsonValue::Object{{"file", entry.file}, {"files", count(entry.members)}, {"reason", entry.reason}});
-  const JsonValue document = JsonValue::Object{{"archive", archives}, {"backup", backups},  {"error", errors},
-                                               {"skipped", skipped},  {"stanza", report.stanza},
-                                               {"status", report.ok() ? "ok" : "error"}};
+    skipped.push_back(
+        JsonValue::Object{{"file", entry.file}, {"files", count(entry.members)}, {"reason", entry.reason}});
+  const JsonValue document =
+      JsonValue::Object{{"archive", archives}, {"backup", backups},       {"error", errors},
+                        {"skipped", skipped},  {"stanza", report.stanza}, {"status", report.ok() ? "ok" : "error"}};
   return document.render() + "\n";
 }
 

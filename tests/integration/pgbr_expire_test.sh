@@ -36,7 +36,7 @@ repo_field() { awk -F'\t' -v n="$1" -v f="$2" '$1 == n { print $f }' "$generated
 # backing root (the mount's, not the repository's).
 tree() { (cd "$1" && find . -mindepth 1 -path ./.pgbrfs-staging -prune -o -printf '%P %y\n' | LC_ALL=C sort); }
 # repo_lines LOG: the messages about the repository ("repo1: ...") without timestamp, process and level, in order.
-repo_lines() { sed -nE 's/^.*(P00 +[A-Z]+|ERROR|WARN): (\[[0-9]+\]: )?(repo1: .*)$/\3/p' "$1"; }
+repo_lines() { sed -nE 's/^.*(P00 +[A-Z]+|ERROR|WARN): (\[[0-9]+\]: )?((\[DRY-RUN\] )?repo1: .*)$/\3/p' "$1"; }
 # unmount MNT PID: pgbrfs_unmount waits for $PGBRFS_PID, the daemon of the last mount; give it the right one.
 unmount() { PGBRFS_PID=$2 pgbrfs_unmount "$1"; }
 
@@ -133,6 +133,7 @@ for name in enc-gz plain-gz; do
   compare_expire "$name" time --repo1-retention-full=1 --repo1-retention-full-type=time
   compare_expire "$name" set-diff --set="${all[1]}"
   compare_expire "$name" set-absent --set=20000101-000000F --repo1-retention-full=1
+  compare_expire "$name" dry-run --repo1-retention-full=1 --dry-run
 done
 
 pgbr_test_end

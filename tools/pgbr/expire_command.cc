@@ -16,9 +16,10 @@ std::optional<unsigned> retention(CommandContext& context, std::string_view opti
   const std::optional<long long> value = context.integer(option);
   if (!value) return std::nullopt;
   if (*value < 1 || *value > 9999999)
-    throw backup::CommandError(backup::ErrorCode::OptionInvalidValue,
-                               "'" + std::to_string(*value) + "' is out of range for '" + std::string(option) + "' option",
-                               "give a value from 1 to 9999999, or leave the option unset");
+    throw backup::CommandError(
+        backup::ErrorCode::OptionInvalidValue,
+        "'" + std::to_string(*value) + "' is out of range for '" + std::string(option) + "' option",
+        "give a value from 1 to 9999999, or leave the option unset");
   return static_cast<unsigned>(*value);
 }
 

@@ -53,8 +53,7 @@ struct ExpireFixture {
     const std::string archiveText = archiveInfoFor().render();
     repo.put("archive/demo/archive.info", asBytes(archiveText));
     repo.put("archive/demo/archive.info.copy", asBytes(archiveText));
-    for (unsigned number = 1; number <= 13; ++number)
-      repo.put(walPath(number), asBytes(std::string("wal")));
+    for (unsigned number = 1; number <= 13; ++number) repo.put(walPath(number), asBytes(std::string("wal")));
     repo.put("archive/demo/15-1/00000001.history", asBytes(std::string("history")));
   }
 
@@ -176,8 +175,8 @@ TEST(Expire, AdhocOfTheLatestFullWhenAnOlderOneExistsMovesLatest) {
 TEST(Expire, TimeBasedKeepsTheNewestFullOlderThanThePeriod) {
   ExpireFixture fixture;
   // now - 1 day = 86400 + 4500: F2 (stop 4000) is the newest full older than that; F1's set goes.
-  const ExpireResult result = fixture.expire(
-      {.retentionFull = 1, .retentionFullType = RetentionFullType::Time, .now = 86400 + 4500});
+  const ExpireResult result =
+      fixture.expire({.retentionFull = 1, .retentionFullType = RetentionFullType::Time, .now = 86400 + 4500});
   EXPECT_EQ(result.expiredBackups, (std::vector<std::string>{kF1, kD1, kI1}));
   // Archive retention becomes the 2 remaining fulls.
   EXPECT_EQ(fixture.walLeft().front(), 7u);
@@ -200,9 +199,9 @@ TEST(Expire, RetentionHistoryRemovesOldManifestsOfExpiredBackupsOnly) {
   EXPECT_TRUE(fixture.repo.info(history + kF1 + ".manifest.gz"));
   // 2026-06-01: everything older than 30 days, but only expired backups lose their history manifest.
   const ExpireResult result = fixture.expire({.retentionFull = 2, .retentionHistory = 30, .now = 1780272000});
-  EXPECT_EQ(result.removedHistoryManifests,
-            (std::vector<std::string>{std::string("2026/") + kI1 + ".manifest.gz", std::string("2026/") + kD1 + ".manifest.gz",
-                                      std::string("2026/") + kF1 + ".manifest.gz"}));
+  EXPECT_EQ(result.removedHistoryManifests, (std::vector<std::string>{std::string("2026/") + kI1 + ".manifest.gz",
+                                                                      std::string("2026/") + kD1 + ".manifest.gz",
+                                                                      std::string("2026/") + kF1 + ".manifest.gz"}));
   EXPECT_FALSE(fixture.repo.info(history + kF1 + ".manifest.gz"));
   EXPECT_TRUE(fixture.repo.info(history + kF2 + ".manifest.gz"));
 }

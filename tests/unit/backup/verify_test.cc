@@ -87,7 +87,8 @@ struct VerifyFixture {
     result.backup.label = label;
     result.backup.archiveStart = result.backup.archiveStop = kSegment;
     result.backupDb = ManifestBackupDb{202209061, 1300, 1, kSystemId, "15"};
-    result.targets.push_back(ManifestTarget{"pg_data", std::nullopt, "/pgdata", std::nullopt, std::nullopt, "path", {}});
+    result.targets.push_back(
+        ManifestTarget{"pg_data", std::nullopt, "/pgdata", std::nullopt, std::nullopt, "path", {}});
     result.options.compress = true;
     result.options.compressType = "gz";
     return result;
@@ -122,11 +123,12 @@ TEST(Verify, CleanRepositoryChecksEveryFileOnce) {
   EXPECT_EQ(report.backups[0].checked, 2u);  // PG_VERSION and the empty file
   EXPECT_EQ(report.backups[1].checked, 2u);  // its own file and the referenced one (read once, for the full)
   EXPECT_EQ(report.backups[1].status(), "valid");
-  EXPECT_EQ(renderVerifyText(report),
-            "stanza: demo\nstatus: ok\n"
-            "    archiveId: 15-1, total WAL checked: 1, total valid WAL: 1\n"
-            "    backup: 20260101-000000F, status: valid, total files checked: 2, total valid files: 2\n"
-            "    backup: 20260101-000000F_20260102-000000D, status: valid, total files checked: 2, total valid files: 2\n");
+  EXPECT_EQ(
+      renderVerifyText(report),
+      "stanza: demo\nstatus: ok\n"
+      "    archiveId: 15-1, total WAL checked: 1, total valid WAL: 1\n"
+      "    backup: 20260101-000000F, status: valid, total files checked: 2, total valid files: 2\n"
+      "    backup: 20260101-000000F_20260102-000000D, status: valid, total files checked: 2, total valid files: 2\n");
   EXPECT_NE(renderVerifyJson(report).find("\"status\":\"ok\""), std::string::npos);
 }
 

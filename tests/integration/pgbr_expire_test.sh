@@ -19,18 +19,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib/pg_cluster.sh"
 source "$here/lib/pgbrfs_mount.sh"
 source "$here/lib/pgbr_repo.sh"
-pgbr_test_init "$1"
-generated=$2
-[[ -f $generated/repos.txt ]] || pg_die "no generated repositories in '$generated' (run tests/fixtures/generate-repos)"
-[[ -x $PGBR ]] || pg_die "'$PGBR' is not built"
-pg_tmpdir work
+pgbr_generated_init "$1" "$2"
 
 # labels NAME: the backup labels of a generated repository, oldest first.
 labels() {
-  pg_as_postgres pgbackrest --config="$(repo_field "$1" 2)" --stanza=demo --output=json info |
+  pg_as_postgres pgbackrest --config="$(pgbr_repo_field "$1" 2)" --stanza=demo --output=json info |
     /usr/bin/python3 -c 'import json,sys; print(" ".join(b["label"] for b in json.load(sys.stdin)[0]["backup"]))'
 }
-repo_field() { awk -F'\t' -v n="$1" -v f="$2" '$1 == n { print $f }' "$generated/repos.txt"; }
 
 # tree DIR: names and types below DIR (what expire changes), sorted; without pgbrfs's staging directory in the
 # backing root (the mount's, not the repository's).
@@ -45,7 +40,7 @@ compare_expire() {
   local name=$1 case=$2
   shift 2
   local repo pass cipher dir=$work/$name-$case
-  repo=$(repo_field "$name" 3) cipher=$(repo_field "$name" 4) pass=$(repo_field "$name" 6)
+  repo=$(pgbr_repo_field "$name" 3) cipher=$(pgbr_repo_field "$name" 4) pass=$(pgbr_repo_field "$name" 6)
   mkdir -p "$dir"
   cp -a "$repo" "$dir/a"
   cp -a "$repo" "$dir/b"

@@ -14,11 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib/pg_cluster.sh"
 source "$here/lib/pgbrfs_mount.sh"
 source "$here/lib/pgbr_repo.sh"
-pgbr_test_init "$1"
-generated=$2
-[[ -f $generated/repos.txt ]] || pg_die "no generated repositories in '$generated' (run tests/fixtures/generate-repos)"
-[[ -x $PGBR ]] || pg_die "'$PGBR' is not built"
-pg_tmpdir work
+pgbr_generated_init "$1" "$2"
 
 # counts FILE: "archiveId: X, total WAL checked: N" and "backup: L, ... total files checked: N" lines, normalised.
 oracle_counts() {
@@ -80,9 +76,7 @@ done <"$generated/repos.txt"
 
 for name in plain-gz enc-gz; do
   pg_step "corruption in a copy of $name"
-  repo=$(awk -F'\t' -v n="$name" '$1 == n { print $3 }' "$generated/repos.txt")
-  pass=$(awk -F'\t' -v n="$name" '$1 == n { print $6 }' "$generated/repos.txt")
-  cipher=$(awk -F'\t' -v n="$name" '$1 == n { print $4 }' "$generated/repos.txt")
+  repo=$(pgbr_repo_field "$name" 3) pass=$(pgbr_repo_field "$name" 6) cipher=$(pgbr_repo_field "$name" 4)
   copy=$work/corrupt-$name view=$work/corrupt-$name
   cp -a "$repo" "$copy"
   if [[ $cipher != none ]]; then

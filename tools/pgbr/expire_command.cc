@@ -25,7 +25,7 @@ std::optional<unsigned> retention(CommandContext& context, std::string_view opti
 
 }  // namespace
 
-int expireCommand(CommandContext& context) {
+backup::ExpireOptions retentionOptions(CommandContext& context) {
   backup::ExpireOptions options;
   options.retentionFull = retention(context, "repo1-retention-full");
   const std::string fullType = context.value("repo1-retention-full-type").value_or("count");
@@ -45,9 +45,14 @@ int expireCommand(CommandContext& context) {
   options.retentionArchiveType = *type;
   if (const std::optional<long long> days = context.integer("repo1-retention-history"))
     options.retentionHistory = static_cast<unsigned>(std::clamp(*days, 0LL, 9999999LL));
+  options.repoPath = context.repoPath();
+  return options;
+}
+
+int expireCommand(CommandContext& context) {
+  backup::ExpireOptions options = retentionOptions(context);
   options.set = context.value("set");
   options.dryRun = context.flag("dry-run");
-  options.repoPath = context.repoPath();
   context.repoCipherType();
   // As pgBackRest: the repository's error is logged with the repository named, the command fails with 104.
   try {

@@ -417,7 +417,7 @@ BackupResult runBackup(PgConnection& connection, PosixStorage& repo, std::string
             [](const BackupInfoEntry& a, const BackupInfoEntry& b) { return a.label < b.label; });
   saveInfo(repo, backupInfoPath(stanza), backupInfo.render());
   saveInfo(repo, archiveInfoPath(stanza), archiveInfo.render());
-  // TODO(expire): auto-expire (expire-auto=y) runs here once backup::expire exists; it rewrites backup.info.
+  // Auto-expire (expire-auto) runs after this, in the backup command: it rewrites backup.info.
 
   BackupResult result;
   result.label = label->str();

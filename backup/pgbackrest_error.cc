@@ -44,6 +44,7 @@ constexpr auto kNames = std::to_array<std::pair<ErrorCode, std::string_view>>({
     {ErrorCode::ParamInvalid, "ParamInvalidError"},
     {ErrorCode::JsonFormat, "JsonFormatError"},
     {ErrorCode::RepoInvalid, "RepoInvalidError"},
+    {ErrorCode::Command, "CommandError"},
     {ErrorCode::Runtime, "RuntimeError"},
     {ErrorCode::Unhandled, "UnhandledError"},
 });

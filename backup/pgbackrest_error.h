@@ -42,6 +42,7 @@ enum class ErrorCode : int {
   ParamInvalid = 96,
   JsonFormat = 99,
   RepoInvalid = 103,
+  Command = 104,
   Runtime = 122,
   Unhandled = 124,
 };

@@ -196,4 +196,64 @@ bool PosixStorage::remove(const std::string& path) {
   return true;
 }
 
+namespace {
+
+// Empties the directory open as `dirFd` (consumed) depth first; `path` names it in messages.
+void removeTreeContent(int dirFd, const std::string& path) {
+  DIR* dir = ::fdopendir(dirFd);
+  if (dir == nullptr) {
+    const int error = errno;
+    ::close(dirFd);
+    throw StorageError::fromErrno("unable to list '" + path + "'", error);
+  }
+  std::vector<std::pair<std::string, bool>> entries;
+  while (const dirent* entry = ::readdir(dir)) {
+    const std::string_view name = entry->d_name;
+    if (name != "." && name != "..") entries.emplace_back(std::string(name), entry->d_type == DT_DIR);
+  }
+  const int fd = ::dirfd(dir);
+  for (const auto& [name, isDirectory] : entries) {
+    bool directory = isDirectory;
+    struct stat status {};
+    if (!directory && ::fstatat(fd, name.c_str(), &status, AT_SYMLINK_NOFOLLOW) == 0) directory = S_ISDIR(status.st_mode);
+    if (directory) {
+      const int child = ::openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (child < 0) {
+        const int error = errno;
+        ::closedir(dir);
+        throw StorageError::fromErrno("unable to open directory '" + path + "/" + name + "'", error);
+      }
+      try {
+        removeTreeContent(child, path + "/" + name);
+      } catch (...) {
+        ::closedir(dir);
+        throw;
+      }
+    }
+    if (::unlinkat(fd, name.c_str(), directory ? AT_REMOVEDIR : 0) != 0 && errno != ENOENT) {
+      const int error = errno;
+      ::closedir(dir);
+      throw StorageError::fromErrno("unable to remove '" + path + "/" + name + "'", error);
+    }
+  }
+  ::closedir(dir);
+}
+
+}  // namespace
+
+bool PosixStorage::removePath(const std::string& path) {
+  validateRepoPath(path);
+  const int fd = openBeneath(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+  if (fd < 0) {
+    if (errno == ENOENT) return false;
+    throw StorageError::fromErrno("unable to open directory '" + path + "'", errno);
+  }
+  removeTreeContent(fd, path);
+  UniqueFd parent(openBeneath(repoPathParent(path), O_PATH | O_DIRECTORY));
+  if (parent.get() < 0) throw StorageError::fromErrno("unable to open directory of '" + path + "'", errno);
+  if (::unlinkat(parent.get(), repoPathName(path).c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT)
+    throw StorageError::fromErrno("unable to remove '" + path + "'", errno);
+  return true;
+}
+
 }  // namespace pgbr::backup

@@ -24,6 +24,9 @@ class PosixStorage : public Storage {
   std::optional<std::vector<std::string>> list(const std::string& path) override;
   void put(const std::string& path, ByteView data, const StorageWriteOptions& options = {}) override;
   bool remove(const std::string& path) override;
+  // Removes the directory `path` and everything below it (links are removed, never followed); returns false
+  // when nothing existed at `path`. Throws StorageError naming the entry that could not be removed.
+  bool removePath(const std::string& path);
 
   // Opens `path` beneath the root with openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS). Returns -1 with errno
   // set on failure (ENOENT for a missing file, EXDEV for an escape attempt).

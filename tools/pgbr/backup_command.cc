@@ -6,6 +6,7 @@
 
 #include "backup/backup_run.h"
 #include "backup/compress_type.h"
+#include "backup/expire.h"
 #include "backup/pgbackrest_error.h"
 #include "tools/pgbr/commands.h"
 
@@ -101,6 +102,8 @@ int backupCommand(CommandContext& context) {
   log.info(std::string(backup::backupTypeName(result.type)) + " backup size = " + megabytes(result.size) +
            ", file total = " + std::to_string(result.fileCount) + ", copied = " + std::to_string(result.filesCopied) +
            ", repo size = " + megabytes(result.repoSizeDelta));
+  // As pgBackRest: retention is applied after every successful backup unless --no-expire-auto.
+  if (context.flag("expire-auto")) backup::expireStanza(context.repo(), stanza, retentionOptions(context), log);
   return 0;
 }
 

@@ -31,13 +31,11 @@ class CommandContext {
 
   // The value in effect, else the table's default; nullopt when neither. Throws backup::ConfigError.
   std::optional<std::string> value(std::string_view option) const;
-  // Every value of an option that may be given more than once (tablespace-map, link-map).
-  std::vector<std::string> values(std::string_view option) const;
   // True when the option was given on the command line (restore repeats those in restore_command).
   bool fromCommandLine(std::string_view option) const;
   // As value(), but an error (OptionRequired) when unset.
   std::string required(std::string_view option) const;
-  // Every value of a list option (OptionDef::list), empty when unset.
+  // Every value of a list option (OptionDef::list: exclude, tablespace-map, link-map), empty when unset.
   std::vector<std::string> values(std::string_view option) const;
   bool flag(std::string_view option) const;
   // Integer options; throws CommandError(OptionInvalidValue) for text that is not one.

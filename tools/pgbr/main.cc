@@ -31,9 +31,11 @@ int runCommand(CommandContext& context) {
   if (name == "archive-push") return archivePushCommand(context);
   if (name == "backup") return backupCommand(context);
   if (name == "check") return checkCommand(context);
+  if (name == "expire") return expireCommand(context);
   if (name == "info") return infoCommand(context);
   if (name == "restore") return restoreCommand(context);
   if (name == "stanza-create") return stanzaCreateCommand(context);
+  if (name == "verify") return verifyCommand(context);
   throw backup::CommandError(backup::ErrorCode::CommandInvalid, "command '" + std::string(name) + "' is not implemented");
 }
 

@@ -8,7 +8,8 @@ namespace pgbr::tools {
 namespace {
 
 constexpr std::string_view kArchiveGet = "archive-get", kArchivePush = "archive-push", kBackup = "backup",
-                           kCheck = "check", kStanzaCreate = "stanza-create", kInfo = "info", kRestore = "restore";
+                           kCheck = "check", kExpire = "expire", kInfo = "info", kRestore = "restore",
+                           kStanzaCreate = "stanza-create", kVerify = "verify";
 
 // Sorted by name, as `pgbr help` lists them.
 const std::vector<OptionDef> kOptions = {
@@ -32,9 +33,12 @@ const std::vector<OptionDef> kOptions = {
      "backup: decide which files changed since the prior backup by checksum instead of size and timestamp; "
      "restore: restore over an existing data directory, keeping files whose size and SHA-1 match and removing "
      "what the backup lacks"},
+    {"dry-run", OptionType::Boolean, "n", "", {kExpire}, "log what expire would remove without removing anything"},
     {"exclude", OptionType::String, "", "PATH", {kBackup},
      "leave PATH (relative to the data directory) out of the backup; PATH/ leaves out its contents only; repeatable",
      true},
+    {"expire-auto", OptionType::Boolean, "y", "", {kBackup},
+     "apply the repo1-retention-* options after a successful backup (as expire does)"},
     {"force", OptionType::Boolean, "n", "", {kRestore}, "restore into a directory that is not empty (as --delta)"},
     {"link-all", OptionType::Boolean, "n", "", {kRestore}, "restore every symlink of the backup, not only tablespaces"},
     {"link-map", OptionType::String, "", "LINK=PATH", {kRestore},
@@ -47,7 +51,7 @@ const std::vector<OptionDef> kOptions = {
      "messages written to stderr instead of stdout"},
     {"log-path", OptionType::String, "/var/log/pgbackrest", "PATH", {},
      "directory of the log files <stanza>-<command>.log"},
-    {"output", OptionType::String, "text", "FORMAT", {kInfo}, "output format: text or json"},
+    {"output", OptionType::String, "text", "FORMAT", {kInfo, kVerify}, "output format: text or json"},
     {"pg1-database", OptionType::String, "postgres", "NAME", {kBackup, kCheck}, "database to connect to"},
     {"pg1-path", OptionType::String, "", "PATH",
      {kArchiveGet, kArchivePush, kBackup, kCheck, kStanzaCreate, kInfo, kRestore},
@@ -58,14 +62,27 @@ const std::vector<OptionDef> kOptions = {
     {"pg1-user", OptionType::String, "", "USER", {kBackup, kCheck}, "user to connect as (libpq's default when unset)"},
     {"process-max", OptionType::Integer, "1", "COUNT", {kBackup, kRestore}, "threads copying or restoring files"},
     {"repo1-cipher-type", OptionType::String, "none", "TYPE",
-     {kArchiveGet, kArchivePush, kBackup, kCheck, kStanzaCreate, kInfo, kRestore},
+     {kArchiveGet, kArchivePush, kBackup, kCheck, kExpire, kStanzaCreate, kInfo, kRestore, kVerify},
      "none or aes-256-cbc; with aes-256-cbc repo1-path must be an encrypted pgbrfs mount"},
     {"repo1-path", OptionType::String, "/var/lib/pgbackrest", "PATH",
-     {kArchiveGet, kArchivePush, kBackup, kCheck, kStanzaCreate, kInfo, kRestore},
+     {kArchiveGet, kArchivePush, kBackup, kCheck, kExpire, kStanzaCreate, kInfo, kRestore, kVerify},
      "path of the repository (the pgbrfs mount point)"},
-    {"set", OptionType::String, "", "LABEL", {kInfo, kRestore},
-     "info: backup to show in detail; restore: backup set to restore (default: the newest)"},
-    {"stanza", OptionType::String, "", "NAME", {kArchiveGet, kArchivePush, kBackup, kCheck, kStanzaCreate, kInfo, kRestore},
+    {"repo1-retention-archive", OptionType::Integer, "", "COUNT", {kBackup, kExpire},
+     "backups (of repo1-retention-archive-type) whose WAL is kept for point-in-time recovery"},
+    {"repo1-retention-archive-type", OptionType::String, "full", "TYPE", {kBackup, kExpire},
+     "backup type counted by repo1-retention-archive: full, diff or incr"},
+    {"repo1-retention-diff", OptionType::Integer, "", "COUNT", {kBackup, kExpire}, "differential backups to keep"},
+    {"repo1-retention-full", OptionType::Integer, "", "COUNT", {kBackup, kExpire},
+     "full backups to keep (days with repo1-retention-full-type=time)"},
+    {"repo1-retention-full-type", OptionType::String, "count", "TYPE", {kBackup, kExpire},
+     "count or time: how repo1-retention-full is counted"},
+    {"repo1-retention-history", OptionType::Integer, "", "DAYS", {kBackup, kExpire},
+     "days to keep backup.history manifests of expired backups (unset: forever)"},
+    {"set", OptionType::String, "", "LABEL", {kExpire, kInfo, kRestore},
+     "info: backup to show in detail; restore: backup set to restore (default: the newest); expire: backup to "
+     "expire (with the backups that depend on it)"},
+    {"stanza", OptionType::String, "", "NAME",
+     {kArchiveGet, kArchivePush, kBackup, kCheck, kExpire, kStanzaCreate, kInfo, kRestore, kVerify},
      "name of the stanza"},
     {"start-fast", OptionType::Boolean, "n", "", {kBackup},
      "request an immediate checkpoint so that the backup starts at once"},
@@ -102,10 +119,19 @@ const std::vector<CommandDef> kCommands = {
      "backup.history copy, the latest link and backup.info. diff and incr store only files whose size or timestamp "
      "changed since the prior backup (by checksum with --delta) and reference the rest; with no prior backup they "
      "become full. The backup waits until its WAL is in the archive (archive-check). In an encrypted repository "
-     "(a pgbrfs mount) each full backup gets a new manifest sub-passphrase. Auto-expire is not done yet."},
+     "(a pgbrfs mount) each full backup gets a new manifest sub-passphrase. Then the repo1-retention-* options are "
+     "applied, as by expire (--no-expire-auto skips it)."},
     {kCheck, "", 0, 0, true, true, "check that the stanza matches the cluster and WAL reaches the archive",
      "Compares the cluster (through libpq) with archive.info and backup.info, forces a WAL segment switch and "
      "waits up to archive-timeout for that segment to appear in the archive."},
+    {kExpire, "", 0, 0, true, true, "remove backups and WAL beyond the retention options",
+     "Applies repo1-retention-full (a count, or days with repo1-retention-full-type=time), repo1-retention-diff and "
+     "repo1-retention-archive (with repo1-retention-archive-type full, diff or incr) as pgBackRest 2.45 does: a "
+     "backup is expired together with every backup that depends on it, backup.info (and its copy) is rewritten, the "
+     "backup directories are removed, and WAL is removed except what each remaining backup needs to be consistent "
+     "and, from the oldest backup within archive retention on, everything. --set expires one backup and its "
+     "dependents (never the only full backup). backup.history is kept unless repo1-retention-history is set. "
+     "--dry-run only logs."},
     {"help", "[COMMAND]", 0, 1, false, false, "show help for pgbr or a command", ""},
     {kInfo, "", 0, 0, false, true, "show the repository's stanzas, WAL archive and backups",
      "Prints what pgBackRest 2.45's info command prints, in the same text and --output=json shapes (so monitoring "
@@ -125,6 +151,12 @@ const std::vector<CommandDef> kCommands = {
      "archive.info and backup.info (and their .copy) as pgBackRest 2.45 does; in an encrypted repository (a pgbrfs "
      "mount) with new random archive and backup sub-passphrases. Running it again on a stanza that matches the "
      "cluster succeeds and restores a missing .copy."},
+    {kVerify, "", 0, 0, true, true, "re-read and check every WAL segment and backup file",
+     "Reads every archived WAL segment and every file of every backup, decompresses it and checks its SHA-1 and "
+     "size against its name (WAL) or its manifest (backup files); also the info files, the manifests and the WAL "
+     "each backup needs. Prints a summary (text, or --output=json) naming every file that failed and exits non-zero "
+     "when anything failed (pgBackRest 2.45's verify exits 0). Bundled files cannot be read through an encrypted "
+     "pgbrfs mount: they are reported as skipped, not as errors."},
     {"version", "", 0, 0, false, false, "print the pgbr version", ""},
 };
 

@@ -81,3 +81,16 @@ pgbr_expect_status() {
   PGBR_OUT=$("$@" 2>&1) || got=$?
   if [[ $got == "$want" ]]; then ok "$name (exit $got)"; else bad "$name: exit $got, expected $want"; printf '%s\n' "$PGBR_OUT" >&2; fi
 }
+
+# pgbr_generated_init BUILD_DIR GENERATED_DIR: pgbr_test_init, then $generated (the output of
+# tests/fixtures/generate-repos, checked) and $work (a temp dir). Call it in the test's main shell.
+pgbr_generated_init() {
+  pgbr_test_init "$1"
+  generated=$2
+  [[ -f $generated/repos.txt ]] || pg_die "no generated repositories in '$generated' (run tests/fixtures/generate-repos)"
+  [[ -x $PGBR ]] || pg_die "'$PGBR' is not built"
+  pg_tmpdir work
+}
+# pgbr_repo_field NAME FIELD: a field of repository NAME in $generated/repos.txt (2 config, 3 repo path, 4 cipher,
+# 5 compress, 6 passphrase, 7 bundle).
+pgbr_repo_field() { awk -F'\t' -v n="$1" -v f="$2" '$1 == n { print $f }' "$generated/repos.txt"; }

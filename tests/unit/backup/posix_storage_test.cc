@@ -70,3 +70,27 @@ TEST(PosixStorage, MissingRootIsAnError) {
 
 }  // namespace
 }  // namespace pgbr::backup
+
+namespace pgbr::backup {
+namespace {
+
+// Used by expire for backup directories and WAL directories: everything below goes, links are not followed.
+TEST(PosixStorage, RemovePathRemovesATreeWithoutFollowingLinks) {
+  test::TempDir dir;
+  std::filesystem::create_directories(dir / "repo");
+  std::filesystem::create_directories(dir / "outside");
+  test::writeFile(dir / "outside/keep", asBytes(std::string("keep")));
+  PosixStorage storage((dir / "repo").string());
+  storage.put("backup/demo/L/pg_data/base/1/1.gz", asBytes(std::string("x")));
+  storage.put("backup/demo/L/backup.manifest", asBytes(std::string("x")));
+  std::filesystem::create_directory_symlink(dir / "outside", dir / "repo/backup/demo/L/pg_data/link");
+  EXPECT_TRUE(storage.removePath("backup/demo/L"));
+  EXPECT_FALSE(storage.info("backup/demo/L"));
+  EXPECT_TRUE(storage.info("backup/demo"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "outside/keep"));
+  EXPECT_FALSE(storage.removePath("backup/demo/L"));
+  EXPECT_THROW(storage.removePath("../outside"), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace pgbr::backup

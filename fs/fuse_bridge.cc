@@ -286,7 +286,10 @@ void finishOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, std::unique_
                 const struct stat& st) {
   fi->direct_io = 0;
   // The page cache is kept across opens while the content is unchanged (libfuse's auto_cache).
-  fi->keep_cache = bridge(req).nodes.sameContentAsLastOpen(ino, static_cast<std::uint64_t>(st.st_size), st.st_mtim);
+  // A view's content that never changes keeps its pages always.
+  fi->keep_cache = handle->view ? handle->view->immutable()
+                                : bridge(req).nodes.sameContentAsLastOpen(ino, static_cast<std::uint64_t>(st.st_size),
+                                                                          st.st_mtim);
   bridge(req).nodes.opened(ino, handle->staged);
   fi->fh = reinterpret_cast<std::uint64_t>(handle.release());
 }
@@ -296,7 +299,7 @@ void opOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     const auto lock = sharingNames(req);
     PgbrFs& fs = bridge(req).fs;
     const std::string path = bridge(req).nodes.namedPath(ino);
-    std::unique_ptr<FileHandle> handle = fs.open(path, fi->flags & ~O_DIRECT);
+    std::unique_ptr<FileHandle> handle = fs.open(path, fi->flags & ~O_DIRECT, caller(req));
     const struct stat st = fs.getattr(path, handle.get());
     FileHandle* opened = handle.get();
     finishOpen(req, ino, fi, std::move(handle), st);

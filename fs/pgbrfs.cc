@@ -56,6 +56,19 @@ PgbrFs::PgbrFs(FsOptions options)
                             "published and the files they were replacing are intact");
 }
 
+void PgbrFs::addView(std::unique_ptr<View> view) { views_.push_back(std::move(view)); }
+
+View* PgbrFs::viewFor(const std::string& path) const {
+  for (const std::unique_ptr<View>& view : views_)
+    if (view->serves(path)) return view.get();
+  return nullptr;
+}
+
+void PgbrFs::refuseViewPath(const std::string& path) const {
+  if (const View* view = viewFor(path))
+    throw FsError(view->refusal(), "'" + path + "' is part of a pgbrfs view, which does not support this");
+}
+
 void PgbrFs::refuseStagingName(const std::string& path) {
   if (isStagingName(backup::repoPathName(path)))
     throw FsError(EPERM, "'" + path + "' uses a name reserved for pgbrfs staging files");
@@ -112,7 +125,9 @@ std::uint64_t PgbrFs::plainSize(const std::string& path, const struct stat& st) 
 }
 
 struct stat PgbrFs::getattr(const std::string& path, FileHandle* handle) {
+  if (handle != nullptr && handle->view) return handle->view->attributes();
   if (handle != nullptr && handle->staged) return handle->staged->attributes();
+  if (View* view = viewFor(path)) return view->getattr(path);
   if (!path.empty() && isStagingName(backup::repoPathName(path))) throw FsError(ENOENT, "hidden staging file");
   if (std::shared_ptr<StagedFile> writer = findWriter(path))
     if (std::optional<struct stat> st = writer->stagedAttributes()) return *st;
@@ -128,6 +143,7 @@ struct stat PgbrFs::getattr(const std::string& path, FileHandle* handle) {
 }
 
 std::string PgbrFs::readlink(const std::string& path) {
+  if (View* view = viewFor(path)) return view->readlink(path);
   Parent parent = openParent(storage_, path);
   char target[4096];
   const ssize_t n = ::readlinkat(parent.fd.get(), parent.name.c_str(), target, sizeof(target));
@@ -136,6 +152,7 @@ std::string PgbrFs::readlink(const std::string& path) {
 }
 
 void PgbrFs::mkdir(const std::string& path, mode_t mode, Caller caller) {
+  refuseViewPath(path);
   refuseStagingName(path);
   Parent parent = openParent(storage_, path);
   check(::mkdirat(parent.fd.get(), parent.name.c_str(), mode & 07777), "unable to create directory '" + path + "'");
@@ -145,6 +162,7 @@ void PgbrFs::mkdir(const std::string& path, mode_t mode, Caller caller) {
 }
 
 void PgbrFs::unlink(const std::string& path) {
+  refuseViewPath(path);
   refuseStagingName(path);
   std::shared_ptr<StagedFile> writer;
   {
@@ -171,6 +189,7 @@ void PgbrFs::refuseIfHoldsNewFiles(const std::string& dir) {
 }
 
 void PgbrFs::rmdir(const std::string& path) {
+  refuseViewPath(path);
   refuseIfHoldsNewFiles(path);
   Parent parent = openParent(storage_, path);
   if (::unlinkat(parent.fd.get(), parent.name.c_str(), AT_REMOVEDIR) == 0) return;
@@ -184,6 +203,7 @@ void PgbrFs::rmdir(const std::string& path) {
 }
 
 void PgbrFs::symlink(const std::string& target, const std::string& path, Caller caller) {
+  refuseViewPath(path);
   refuseStagingName(path);
   Parent parent = openParent(storage_, path);
   check(::symlinkat(target.c_str(), parent.fd.get(), parent.name.c_str()), "unable to create link '" + path + "'");
@@ -193,6 +213,8 @@ void PgbrFs::symlink(const std::string& target, const std::string& path, Caller 
 }
 
 void PgbrFs::rename(const std::string& from, const std::string& to, unsigned int flags) {
+  refuseViewPath(from);
+  refuseViewPath(to);
   refuseStagingName(from);
   refuseStagingName(to);
   Parent source = openParent(storage_, from), target = openParent(storage_, to);
@@ -247,6 +269,8 @@ void PgbrFs::rename(const std::string& from, const std::string& to, unsigned int
 }
 
 void PgbrFs::link(const std::string& from, const std::string& to) {
+  refuseViewPath(from);
+  refuseViewPath(to);
   refuseStagingName(to);
   if (options_.spec.encrypted() && !samePass(resolver_.keyFor(from), resolver_.keyFor(to)))
     throw FsError(EXDEV, "'" + from + "' and '" + to + "' are encrypted with different keys");
@@ -258,6 +282,8 @@ void PgbrFs::link(const std::string& from, const std::string& to) {
 // Attribute changes to an open file go to what it holds (its staging file, or the descriptor of an unlinked file,
 // whose path may be gone or taken); otherwise to the backing path.
 void PgbrFs::chmod(const std::string& path, mode_t mode, FileHandle* handle) {
+  if (handle != nullptr && handle->view) throw FsError(EPERM, "'" + handle->path + "' is part of a pgbrfs view");
+  refuseViewPath(path);
   std::shared_ptr<StagedFile> writer = openFileFor(path, handle);
   if (writer && writer->setMode(mode)) return;
   const std::string target = writer ? writer->path() : path;
@@ -270,6 +296,8 @@ void PgbrFs::chmod(const std::string& path, mode_t mode, FileHandle* handle) {
 }
 
 void PgbrFs::chown(const std::string& path, uid_t uid, gid_t gid, FileHandle* handle) {
+  if (handle != nullptr && handle->view) throw FsError(EPERM, "'" + handle->path + "' is part of a pgbrfs view");
+  refuseViewPath(path);
   std::shared_ptr<StagedFile> writer = openFileFor(path, handle);
   if (writer && writer->setOwner(uid, gid)) return;
   const std::string target = writer ? writer->path() : path;
@@ -283,6 +311,11 @@ void PgbrFs::chown(const std::string& path, uid_t uid, gid_t gid, FileHandle* ha
 }
 
 void PgbrFs::truncate(const std::string& path, std::uint64_t size, FileHandle* handle) {
+  if (handle != nullptr && handle->view) {
+    handle->view->truncate(size);
+    return;
+  }
+  refuseViewPath(path);
   if (handle != nullptr && handle->staged) {
     handle->staged->truncate(size);
     handle->writtenSinceFlush = true;
@@ -296,6 +329,9 @@ void PgbrFs::truncate(const std::string& path, std::uint64_t size, FileHandle* h
 }
 
 void PgbrFs::utimens(const std::string& path, const struct timespec times[2], FileHandle* handle) {
+  // Views have no times of their own to set; the kernel's writeback cache sets mtime on files being written, and
+  // `cp -p` into the WAL inbox must not fail for it.
+  if ((handle != nullptr && handle->view) || viewFor(path)) return;
   std::shared_ptr<StagedFile> writer = openFileFor(path, handle);
   if (writer && writer->setTimes(times)) return;
   const std::string target = writer ? writer->path() : path;
@@ -309,10 +345,14 @@ void PgbrFs::utimens(const std::string& path, const struct timespec times[2], Fi
   sizes_.forget(target);
 }
 
-std::unique_ptr<FileHandle> PgbrFs::open(const std::string& path, int flags) {
+std::unique_ptr<FileHandle> PgbrFs::open(const std::string& path, int flags, Caller caller) {
   auto handle = std::make_unique<FileHandle>();
   handle->path = path;
   handle->flags = flags;
+  if (View* view = viewFor(path)) {
+    handle->view = view->open(path, flags, caller);
+    return handle;
+  }
   if ((flags & O_ACCMODE) != O_RDONLY) {
     handle->staged = writerFor(path, (flags & O_TRUNC) != 0);
     handle->writtenSinceFlush = (flags & O_TRUNC) != 0;  // `: > file` empties the file at close
@@ -326,13 +366,20 @@ std::unique_ptr<FileHandle> PgbrFs::open(const std::string& path, int flags) {
 }
 
 std::unique_ptr<FileHandle> PgbrFs::create(const std::string& path, mode_t mode, int flags, Caller caller) {
+  if (View* view = viewFor(path)) {
+    auto handle = std::make_unique<FileHandle>();
+    handle->path = path;
+    handle->flags = flags;
+    handle->view = view->create(path, mode, flags, caller);
+    return handle;
+  }
   refuseStagingName(path);
   {
     // The kernel asks only after a failed lookup, but another process may have created it since.
     UniqueFd existing(storage_.openBeneath(path, O_PATH | O_NOFOLLOW));
     if (existing || findWriter(path)) {
       if ((flags & O_EXCL) != 0) throw FsError(EEXIST, "'" + path + "' exists");
-      return open(path, flags | O_TRUNC);
+      return open(path, flags | O_TRUNC, caller);
     }
   }
   auto handle = std::make_unique<FileHandle>();
@@ -347,11 +394,16 @@ std::unique_ptr<FileHandle> PgbrFs::create(const std::string& path, mode_t mode,
 }
 
 std::size_t PgbrFs::read(FileHandle& handle, std::uint64_t offset, MutableByteView out) {
+  if (handle.view) return handle.view->read(offset, out);
   return handle.staged->read(offset, out);
 }
 
 void PgbrFs::write(FileHandle& handle, std::uint64_t offset, ByteView data) {
   if ((handle.flags & O_ACCMODE) == O_RDONLY) throw FsError(EBADF, "'" + handle.path + "' is not open for writing");
+  if (handle.view) {
+    handle.view->write(offset, data);
+    return;
+  }
   // Without the writeback cache the kernel leaves O_APPEND to the file system.
   if ((handle.flags & O_APPEND) != 0 && !options_.writebackCache) offset = handle.staged->size();
   handle.staged->write(offset, data);
@@ -359,6 +411,10 @@ void PgbrFs::write(FileHandle& handle, std::uint64_t offset, ByteView data) {
 }
 
 void PgbrFs::flush(FileHandle& handle) {
+  if (handle.view) {
+    handle.view->flush();
+    return;
+  }
   if (!handle.writtenSinceFlush) return;
   handle.writtenSinceFlush = false;
   handle.staged->publish();
@@ -366,7 +422,7 @@ void PgbrFs::flush(FileHandle& handle) {
 }
 
 void PgbrFs::release(std::unique_ptr<FileHandle> handle) {
-  if (!handle || !handle->staged) return;
+  if (!handle || !handle->staged) return;  // a view's file does its work at flush()
   // Writes that came after the last flush (through mmap, say) are published now; errors can only be logged here.
   if (handle->writtenSinceFlush) {
     try {
@@ -381,9 +437,16 @@ void PgbrFs::release(std::unique_ptr<FileHandle> handle) {
   if (const auto it = writers_.find(path); it != writers_.end() && it->second.expired()) writers_.erase(it);
 }
 
-void PgbrFs::fsync(FileHandle& handle) { handle.staged->sync(); }
+void PgbrFs::fsync(FileHandle& handle) {
+  if (handle.view) {
+    handle.view->fsync();
+    return;
+  }
+  handle.staged->sync();
+}
 
 std::vector<DirEntry> PgbrFs::readdir(const std::string& path) {
+  if (View* view = viewFor(path)) return view->readdir(path);
   UniqueFd fd(storage_.openBeneath(path, O_RDONLY | O_DIRECTORY));
   if (!fd) throw FsError::fromErrno(errno, "unable to open directory '" + path + "'");
   DIR* dir = ::fdopendir(fd.get());
@@ -405,6 +468,9 @@ std::vector<DirEntry> PgbrFs::readdir(const std::string& path) {
     names.insert(name);
   }
   ::closedir(dir);
+  for (const std::unique_ptr<View>& view : views_)
+    for (DirEntry& entry : view->entriesIn(path))
+      if (names.insert(entry.name).second) entries.push_back(std::move(entry));
   // Files created through the mount and still being written are listed too.
   std::lock_guard lock(writersMutex_);
   const std::string prefix = path.empty() ? "" : path + "/";
@@ -419,6 +485,7 @@ std::vector<DirEntry> PgbrFs::readdir(const std::string& path) {
 }
 
 void PgbrFs::fsyncdir(const std::string& path) {
+  if (viewFor(path)) return;  // nothing of a view is pending in a directory
   UniqueFd fd(storage_.openBeneath(path, O_RDONLY | O_DIRECTORY));
   if (!fd) throw FsError::fromErrno(errno, "unable to open directory '" + path + "'");
   check(::fsync(fd.get()), "unable to sync directory '" + path + "'");
@@ -431,7 +498,7 @@ struct statvfs PgbrFs::statfs() {
 }
 
 std::optional<std::string> PgbrFs::getxattr(const std::string& path, const std::string& name) {
-  if (name != kCipherTypeXattr) return std::nullopt;
+  if (name != kCipherTypeXattr || viewFor(path)) return std::nullopt;
   if (!path.empty()) {
     UniqueFd fd(storage_.openBeneath(path, O_PATH | O_NOFOLLOW));
     if (!fd && !findWriter(path)) throw FsError::fromErrno(errno, "unable to stat '" + path + "'");
@@ -439,6 +506,9 @@ std::optional<std::string> PgbrFs::getxattr(const std::string& path, const std::
   return std::string(crypto::cipherTypeName(options_.spec.type()));
 }
 
-std::vector<std::string> PgbrFs::listxattr(const std::string&) { return {kCipherTypeXattr}; }
+std::vector<std::string> PgbrFs::listxattr(const std::string& path) {
+  if (viewFor(path)) return {};
+  return {kCipherTypeXattr};
+}
 
 }  // namespace pgbr::fs

@@ -19,13 +19,9 @@
 #include "crypto/cipher_spec.h"
 #include "fs/plain_size_cache.h"
 #include "fs/staged_file.h"
+#include "fs/view.h"
 
 namespace pgbr::fs {
-
-struct Caller {
-  uid_t uid;
-  gid_t gid;
-};
 
 struct FsOptions {
   std::string backingDir;
@@ -33,18 +29,14 @@ struct FsOptions {
   bool writebackCache = true;  // the kernel then orders O_APPEND itself and may deliver writes out of order
 };
 
-// One open(2) of a file through the mount. All handles of one file share its StagedFile.
+// One open(2) of a file through the mount. All handles of one file share its StagedFile; a path served by a view
+// has a ViewFile instead.
 struct FileHandle {
   std::shared_ptr<StagedFile> staged;
+  std::unique_ptr<ViewFile> view;
   std::string path;                         // as opened (for messages)
   int flags = 0;
   bool writtenSinceFlush = false;
-};
-
-struct DirEntry {
-  std::string name;
-  mode_t type;  // S_IFREG, S_IFDIR, S_IFLNK, ...
-  ino_t inode;
 };
 
 class PgbrFs {
@@ -64,7 +56,7 @@ class PgbrFs {
   void truncate(const std::string& path, std::uint64_t size, FileHandle* handle);
   void utimens(const std::string& path, const struct timespec times[2], FileHandle* handle);
 
-  std::unique_ptr<FileHandle> open(const std::string& path, int flags);
+  std::unique_ptr<FileHandle> open(const std::string& path, int flags, Caller caller = {0, 0});
   std::unique_ptr<FileHandle> create(const std::string& path, mode_t mode, int flags, Caller caller);
   std::size_t read(FileHandle& handle, std::uint64_t offset, MutableByteView out);
   void write(FileHandle& handle, std::uint64_t offset, ByteView data);
@@ -79,11 +71,19 @@ class PgbrFs {
   std::optional<std::string> getxattr(const std::string& path, const std::string& name);
   std::vector<std::string> listxattr(const std::string& path);
 
+  // Views are asked in the order added; add them before the mount serves requests.
+  void addView(std::unique_ptr<View> view);
+
   const crypto::CipherSpec& spec() const { return options_.spec; }
   bool writebackCache() const { return options_.writebackCache; }
   backup::KeyResolver& keys() { return resolver_; }
+  // The backing tree (ciphertext on an encrypted mount), for views that read repository files themselves.
+  backup::PosixStorage& backing() { return storage_; }
 
  private:
+  View* viewFor(const std::string& path) const;
+  // Throws the view's refusal when a view serves `path`: the operation is not one views support.
+  void refuseViewPath(const std::string& path) const;
   std::shared_ptr<StagedFile> findWriter(const std::string& path);
   std::shared_ptr<StagedFile> writerFor(const std::string& path, bool truncate);
   // The file an attribute change applies to: the handle's, else the open file at `path`, if any.
@@ -96,6 +96,7 @@ class PgbrFs {
   std::uint64_t plainSize(const std::string& path, const struct stat& st);
 
   FsOptions options_;
+  std::vector<std::unique_ptr<View>> views_;
   backup::PosixStorage storage_;
   backup::KeyResolver resolver_;
   StagingArea area_;

@@ -5,7 +5,9 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <functional>
 
 #include "backup/key_resolver.h"
 #include "crypto/cipher_block_decryptor.h"
@@ -292,6 +294,114 @@ TEST_F(PgbrFsTest, TruncateByNameAndAppend) {
   expected.push_back('+');
   expected.push_back('+');
   EXPECT_EQ(readAll("notes.txt"), expected);
+}
+
+
+Bytes asBytes(const std::string& text) { return Bytes(text.begin(), text.end()); }
+
+// A view serving "v/" with one file that records what was written to it and fails close() when told to.
+class RecordingView : public View {
+ public:
+  struct File : ViewFile {
+    explicit File(RecordingView& v) : view(v) {}
+    struct stat attributes() override {
+      struct stat st {};
+      st.st_mode = S_IFREG | 0640;
+      st.st_size = static_cast<off_t>(view.content.size());
+      return st;
+    }
+    std::size_t read(std::uint64_t offset, MutableByteView out) override {
+      if (offset >= view.content.size()) return 0;
+      const std::size_t n = std::min<std::size_t>(out.size(), view.content.size() - offset);
+      std::copy_n(view.content.begin() + static_cast<std::ptrdiff_t>(offset), n, out.begin());
+      return n;
+    }
+    void write(std::uint64_t offset, ByteView data) override {
+      if (view.content.size() < offset + data.size()) view.content.resize(offset + data.size());
+      std::copy(data.begin(), data.end(), view.content.begin() + static_cast<std::ptrdiff_t>(offset));
+    }
+    void flush() override {
+      view.flushes++;
+      if (view.failClose) throw FsError(EIO, "refused");
+    }
+    RecordingView& view;
+  };
+  bool serves(const std::string& path) const override { return path == "v" || path.starts_with("v/"); }
+  struct stat getattr(const std::string& path) override {
+    if (path == "v") {
+      struct stat st {};
+      st.st_mode = S_IFDIR | 0755;
+      return st;
+    }
+    if (path != "v/file") throw FsError(ENOENT, "absent");
+    return File(*this).attributes();
+  }
+  std::vector<DirEntry> readdir(const std::string&) override { return {{"file", S_IFREG, 7}}; }
+  std::unique_ptr<ViewFile> open(const std::string& path, int, Caller) override {
+    if (path != "v/file") throw FsError(ENOENT, "absent");
+    return std::make_unique<File>(*this);
+  }
+  std::unique_ptr<ViewFile> create(const std::string& path, mode_t, int, Caller caller) override {
+    lastCreator = caller.uid;
+    return open(path, 0, caller);
+  }
+  std::vector<DirEntry> entriesIn(const std::string& dir) override {
+    if (dir.empty()) return {{"v", S_IFDIR, 5}};
+    return {};
+  }
+
+  Bytes content;
+  int flushes = 0;
+  bool failClose = false;
+  uid_t lastCreator = 0;
+};
+
+TEST_F(PgbrFsTest, ViewsServeTheirPathsAndRefuseTheRest) {
+  auto owned = std::make_unique<RecordingView>();
+  RecordingView& view = *owned;
+  fs_->addView(std::move(owned));
+
+  const std::vector<DirEntry> root = fs_->readdir("");
+  EXPECT_EQ(std::count_if(root.begin(), root.end(), [](const DirEntry& e) { return e.name == "v"; }), 1);
+  EXPECT_TRUE(std::any_of(root.begin(), root.end(), [](const DirEntry& e) { return e.name == "backup"; }));
+  EXPECT_TRUE(S_ISDIR(fs_->getattr("v", nullptr).st_mode));
+
+  std::unique_ptr<FileHandle> handle = fs_->create("v/file", 0640, O_WRONLY | O_CREAT, Caller{1234, 1234});
+  EXPECT_EQ(view.lastCreator, 1234u);
+  fs_->write(*handle, 0, asBytes("through the view"));
+  fs_->flush(*handle);
+  EXPECT_EQ(view.flushes, 1);
+  fs_->release(std::move(handle));
+  EXPECT_EQ(readAll("v/file"), asBytes("through the view"));
+  EXPECT_FALSE(stdfs::exists(backing_.path() / "v"));  // nothing reached the backing tree
+
+  view.failClose = true;
+  handle = fs_->open("v/file", O_WRONLY);
+  fs_->write(*handle, 0, asBytes("x"));
+  try {
+    fs_->flush(*handle);
+    ADD_FAILURE() << "close() of a view file that refused its content succeeded";
+  } catch (const FsError& e) {
+    EXPECT_EQ(e.errorNumber(), EIO);
+  }
+  fs_->release(std::move(handle));
+
+  for (const auto& refused : std::vector<std::function<void()>>{
+           [&] { fs_->mkdir("v/dir", 0750, kRoot); },
+           [&] { fs_->unlink("v/file"); },
+           [&] { fs_->rename("v/file", "v/other", 0); },
+           [&] { fs_->rename("backup/demo/backup.info", "v/file", 0); },
+           [&] { fs_->chmod("v/file", 0600, nullptr); },
+       }) {
+    try {
+      refused();
+      ADD_FAILURE() << "a view accepted a change it does not support";
+    } catch (const FsError& e) {
+      EXPECT_EQ(e.errorNumber(), EROFS);
+    }
+  }
+  EXPECT_THROW(fs_->getattr("v/absent", nullptr), FsError);
+  EXPECT_FALSE(fs_->getxattr("v/file", "user.pgbrfs.cipher-type").has_value());
 }
 
 }  // namespace

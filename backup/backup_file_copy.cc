@@ -120,7 +120,11 @@ class FileCopier {
     spec.compressType = options_.compressType;
     spec.compressLevel = options_.compressLevel;
     const RepoWriteMeters meters = addRepoWriteFilters(pipeline, spec);
+    std::optional<PageChecker> pages;
+    if (file.checksumPage.value_or(false))
+      pages.emplace(relationSegmentNumber(file.name), options_.backupStartLsn);
     const bool found = readSource(source, limit, buffer, [&](ByteView data) {
+      if (pages) pages->update(data);
       pipeline.write(data);
       done += data.size();
     });
@@ -135,6 +139,7 @@ class FileCopier {
       failErrno(ErrorCode::FileWrite, "unable to close file", target, errno,
                 "is the repository file system (the pgbrfs mount) full or unmounted?");
     result.write = meters.result();
+    if (pages) result.pages = pages->finish();
     return result;
   }
 
@@ -225,6 +230,13 @@ std::size_t applyCopyResults(Manifest& manifest, const std::vector<FileCompariso
       } else {
         ++copied;
         setStoredFile(file, result.write, options);
+        // The build marks the files to check; what is recorded is the outcome.
+        file.checksumPage.reset();
+        file.checksumPageError.reset();
+        if (result.pages) {
+          file.checksumPage = result.pages->valid;
+          if (!result.pages->errors.empty()) file.checksumPageError = result.pages->errors;
+        }
       }
     }
     kept.push_back(std::move(file));

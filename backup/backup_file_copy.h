@@ -15,6 +15,7 @@
 #include "backup/backup_manifest_build.h"
 #include "backup/compress_type.h"
 #include "backup/manifest.h"
+#include "backup/page_checksum.h"
 #include "backup/posix_storage.h"
 #include "backup/repo_filters.h"
 
@@ -28,12 +29,14 @@ struct BackupCopyOptions {
   std::optional<int> compressLevel;  // nullopt: the type's default
   unsigned processMax = 1;
   bool encrypted = false;            // the repository is an encrypted pgbrfs mount (changes repo-size and rck)
+  std::uint64_t backupStartLsn = 0;  // pages changed after it are not page-checked (they may be torn)
 };
 
 struct BackupCopyResult {
   bool vanished = false;    // the file was gone when it was opened: drop it from the manifest
   bool referenced = false;  // delta: same SHA-1 as the prior backup's copy, nothing stored
   RepoWriteResult write;    // what was stored (when neither of the above)
+  std::optional<PageCheckResult> pages;  // for files marked checksum-page by the manifest build
 };
 
 // The absolute path in the cluster of manifest file `name`: below pg_data's path, a tablespace's location, or the
@@ -56,8 +59,8 @@ std::vector<BackupCopyResult> copyBackupFiles(const Manifest& manifest, PosixSto
 void setStoredFile(ManifestFile& file, const RepoWriteResult& written, const BackupCopyOptions& options);
 
 // Writes `results` into `manifest`: vanished files are removed (reported through `dropped` with their source
-// path), delta-matched ones reference `prior`'s copy, copied ones get setStoredFile(). Returns the number of files
-// copied.
+// path), delta-matched ones reference `prior`'s copy, copied ones get setStoredFile() and, when their pages were
+// checked, checksum-page (and checksum-page-error). Returns the number of files copied.
 std::size_t applyCopyResults(Manifest& manifest, const std::vector<FileComparison>& comparisons,
                              const std::vector<BackupCopyResult>& results, const Manifest* prior,
                              const BackupCopyOptions& options,

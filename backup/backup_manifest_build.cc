@@ -14,6 +14,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "backup/page_checksum.h"
 #include "backup/pgbackrest_error.h"
 
 namespace pgbr::backup {
@@ -180,6 +181,7 @@ class Builder {
     file.name = name;
     file.size = static_cast<std::uint64_t>(st.st_size);
     file.timestamp = st.st_mtim.tv_sec;
+    if (options_.checksumPage && isPageChecksummedFile(name)) file.checksumPage = true;
     setOwnerAndMode(file, st, fileMode_);
     manifest_.files.push_back(std::move(file));
   }

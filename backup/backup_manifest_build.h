@@ -25,6 +25,8 @@ struct ManifestBuildOptions {
   // leaves out the file or directory name and everything below it.
   std::vector<std::string> excludes;
   std::map<std::string, std::string> tablespaceNames;  // oid -> name, from pg_tablespace
+  // checksum-page: mark relation files (isPageChecksummedFile) with checksum-page so that the copy checks them.
+  bool checksumPage = false;
   // Called for entries left out with a warning (sockets, devices, unreadable links).
   std::function<void(const std::string&)> warn;
 };

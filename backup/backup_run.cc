@@ -117,6 +117,19 @@ void replaceLink(PosixStorage& repo, const std::string& path, const std::string&
     failErrno(ErrorCode::FileOpen, "unable to replace link", path, errno);
 }
 
+// "0, 3-5, 9" from checksum-page-error's numbers and [first,last] ranges.
+std::string describePages(const JsonValue::Array& errors) {
+  std::string text;
+  for (const JsonValue& error : errors) {
+    if (!text.empty()) text += ", ";
+    if (error.isArray() && error.asArray().size() == 2)
+      text += std::to_string(error.asArray()[0].asUInt64()) + "-" + std::to_string(error.asArray()[1].asUInt64());
+    else if (error.isUInt64())
+      text += std::to_string(error.asUInt64());
+  }
+  return text;
+}
+
 unsigned parseUnsigned(const std::string& text, const std::string& what) {
   try {
     return static_cast<unsigned>(std::stoul(text));
@@ -233,7 +246,22 @@ BackupResult runBackup(PgConnection& connection, PosixStorage& repo, std::string
   opt.archiveCopy = false;
   opt.backupStandby = false;
   opt.bufferSize = kBackupBufferSize;
-  opt.checksumPage = false;
+  // Page checks need data checksums; within a set the option follows the full backup (FORMAT.md §9).
+  {
+    const bool clusterChecksums = connection.queryRow("select current_setting('data_checksums')")[0] == "on";
+    bool checksumPage = options.checksumPage.value_or(clusterChecksums);
+    if (checksumPage && !clusterChecksums) {
+      warn("checksum-page option set to true but checksums are not enabled on the cluster, resetting to false");
+      checksumPage = false;
+    }
+    if (prior && prior->options.checksumPage && *prior->options.checksumPage != checksumPage) {
+      warn(std::string("checksum-page option set to ") + (checksumPage ? "true" : "false") +
+           " but prior backup has checksum-page set to " + (checksumPage ? "false" : "true") + ", resetting to " +
+           (checksumPage ? "false" : "true"));
+      checksumPage = *prior->options.checksumPage;
+    }
+    opt.checksumPage = checksumPage;
+  }
   opt.compress = options.compressType != CompressType::None;
   opt.compressLevel = static_cast<unsigned>(
       options.compressType == CompressType::None ? 0 : options.compressLevel.value_or(compressLevelDefault(options.compressType)));
@@ -264,6 +292,7 @@ BackupResult runBackup(PgConnection& connection, PosixStorage& repo, std::string
   build.pgVersion = cluster.version;
   build.catalogVersion = cluster.catalogVersion;
   build.excludes = options.excludes;
+  build.checksumPage = opt.checksumPage.value_or(false);
   build.warn = events.warn;
   for (const auto& row : connection.query("select oid::text, spcname from pg_catalog.pg_tablespace"))
     build.tablespaceNames[requireColumn(row[0], "pg_tablespace")] = requireColumn(row[1], "pg_tablespace");
@@ -312,9 +341,21 @@ BackupResult runBackup(PgConnection& connection, PosixStorage& repo, std::string
       if (link.name.starts_with("pg_data/pg_tblspc/"))
         replaceLink(repo, labelDir + "/" + link.name, "../../pg_tblspc/" + repoPathName(link.name));
 
-  const BackupCopyOptions copyOptions{options.compressType, options.compressLevel, options.processMax, options.encrypted};
+  const BackupCopyOptions copyOptions{options.compressType, options.compressLevel, options.processMax, options.encrypted,
+                                      parseLsn(lsnStart)};
   const std::vector<BackupCopyResult> results =
       copyBackupFiles(manifest, repo, labelDir, comparisons, copyOptions, events.progress);
+  // pgBackRest warns about every copied file whose pages failed (restore still works: PostgreSQL repairs torn pages
+  // from WAL, and real corruption is for the DBA to judge).
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (!results[i].pages || results[i].pages->valid || results[i].vanished) continue;
+    const std::string source = backupSourcePath(manifest, manifest.files[i].name).string();
+    if (results[i].pages->errors.empty())
+      warn("page misalignment in file " + source + ": file size is not divisible by page size " +
+           std::to_string(kPgPageSize));
+    else
+      warn("invalid page checksums found in file " + source + " at pages " + describePages(results[i].pages->errors));
+  }
   const std::size_t copied = applyCopyResults(manifest, comparisons, results, prior ? &*prior : nullptr, copyOptions,
                                               [&](const std::string& path) {
                                                 if (events.detail) events.detail("skip file removed by database " + path);

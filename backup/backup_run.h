@@ -34,6 +34,8 @@ struct BackupOptions {
   std::chrono::milliseconds archiveTimeout{60000};
   std::vector<std::string> excludes;      // --exclude, relative to PGDATA
   bool encrypted = false;                 // the repository is an encrypted pgbrfs mount: write [cipher] sub-passes
+  // --checksum-page: validate data page checksums while copying; nullopt = when the cluster has data checksums.
+  std::optional<bool> checksumPage;
 };
 
 // Callbacks from the backup (always called on the thread that called runBackup()).

@@ -50,6 +50,8 @@ table_sums() {
     select 't_ts ' || md5(string_agg(t::text, ',' order by id)) from t_ts t"
 }
 
+lacks_in_file() { ! grep -qE "$1" "$2"; }
+
 declare -a labels=() sums=()
 # run_backup NAME ARGS...: a pgbr backup that must succeed; records its label and the table sums.
 run_backup() {
@@ -105,12 +107,26 @@ expect "... unchanged files are references to the full" \
   "$(grep cipher-pass "$repo/backup/demo/${labels[0]}/backup.manifest")" = \
   "$(grep cipher-pass "$repo/backup/demo/${labels[1]}/backup.manifest")"
 
+pg_step "page checksums: checked in relation files, a damaged page is reported"
+full_manifest="$repo/backup/demo/${labels[0]}/backup.manifest"
+expect "the full backup ran page checks (the cluster has data checksums)" grep -q '^option-checksum-page=true' "$full_manifest"
+expect "... relation files record checksum-page true" grep -q '^pg_data/base/1/1259={.*"checksum-page":true' "$full_manifest"
+expect "... pg_control is not page-checked" lacks_in_file '^pg_data/global/pg_control={.*checksum-page' "$full_manifest"
+# A byte flipped in the rows of a table's first page on disk (the page is clean after the checkpoint, so
+# PostgreSQL does not write it again).
+pg_cluster_psql "$work/pg" "$port" "create table t_damaged as select g from generate_series(1, 100) g; checkpoint"
+damaged_file=$(pg_cluster_psql "$work/pg" "$port" "select pg_relation_filepath('t_damaged')")
+printf '\xff' | dd of="$work/pg/$damaged_file" bs=1 seek=8000 conv=notrunc status=none
 pg_step "more changes, incr backup with --delta and process-max 2"
 pg_cluster_pgbench "$work/pg" "$port" -n -t 300 -c 2 postgres > /dev/null
 pg_cluster_psql "$work/pg" "$port" "insert into t_ts select g, 'incr' from generate_series(20001, 25000) g"
 run_backup "pgbr backup --type=incr --delta --process-max=2" --type=incr --delta --process-max=2
 expect "... the manifest records delta" grep -q '^option-delta=true' "$repo/backup/demo/${labels[2]}/backup.manifest"
 expect "... the label is an incr of the full" grep -qE "^${labels[0]}_[0-9]{8}-[0-9]{6}I$" <<< "${labels[2]}"
+expect "... warns about the damaged page" grep -q "invalid page checksums found in file $work/pg/$damaged_file at pages 0" <<< "$PGBR_OUT"
+expect "... and records it in the manifest" \
+  grep -q "^pg_data/$damaged_file={.*\"checksum-page\":false,\"checksum-page-error\":\[0\]" \
+  "$repo/backup/demo/${labels[2]}/backup.manifest"
 
 pg_step "a backup killed mid-way leaves nothing valid; the next one succeeds"
 pg_cluster_pgbench "$work/pg" "$port" -n -t 100 -c 1 postgres > /dev/null

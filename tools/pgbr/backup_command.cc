@@ -81,6 +81,7 @@ int backupCommand(CommandContext& context) {
   options.startFast = context.flag("start-fast");
   options.delta = context.flag("delta");
   options.archiveCheck = context.flag("archive-check");
+  if (context.value("checksum-page")) options.checksumPage = context.flag("checksum-page");
   options.archiveTimeout = context.duration("archive-timeout");
   options.excludes = context.values("exclude");
 

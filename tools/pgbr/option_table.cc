@@ -19,6 +19,8 @@ const std::vector<OptionDef> kOptions = {
      "check that the WAL page header matches the stanza's PostgreSQL version and system identifier"},
     {"archive-timeout", OptionType::Seconds, "60", "SECONDS", {kBackup, kCheck},
      "how long to wait for a WAL segment to reach the archive"},
+    {"checksum-page", OptionType::Boolean, "", "", {kBackup},
+     "validate data page checksums while copying relation files (default: when the cluster has data checksums)"},
     {"compress-level", OptionType::Integer, "", "LEVEL", {kArchivePush, kBackup},
      "compression level (default per type: gz 6, bz2 9, lz4 1, zst 3)"},
     {"compress-type", OptionType::String, "gz", "TYPE", {kArchivePush, kBackup},

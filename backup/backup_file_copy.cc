@@ -156,7 +156,8 @@ class FileCopier {
 std::vector<BackupCopyResult> copyBackupFiles(const Manifest& manifest, PosixStorage& repo, const std::string& labelDir,
                                               const std::vector<FileComparison>& comparisons,
                                               const BackupCopyOptions& options,
-                                              const std::function<void(std::uint64_t, std::uint64_t)>& progress) {
+                                              const std::function<void(std::uint64_t, std::uint64_t)>& progress,
+                                              const CopyCheckpoint& checkpoint) {
   std::vector<CopyJob> jobs;
   std::uint64_t total = 0;
   for (std::size_t i = 0; i < manifest.files.size(); ++i) {
@@ -170,8 +171,27 @@ std::vector<BackupCopyResult> copyBackupFiles(const Manifest& manifest, PosixSto
 
   FileCopier copier(manifest, repo, labelDir, options);
   std::vector<BackupCopyResult> results(manifest.files.size());
-  std::atomic<std::size_t> nextJob{0};
   std::atomic<std::uint64_t> done{0};
+  std::vector<char> finished(manifest.files.size(), 0);
+  std::mutex resultsMutex;
+  // Checkpoints run on the worker that crossed the threshold, one at a time; a failed save fails the backup.
+  const std::uint64_t saveEvery = std::max<std::uint64_t>(1, std::max(options.manifestSaveThreshold, total / 100));
+  std::mutex saveMutex;
+  std::uint64_t savedAt = 0;
+  const auto maybeSave = [&] {
+    std::unique_lock save(saveMutex, std::try_to_lock);  // a save in progress: a later file triggers the next
+    if (!save || done.load() - savedAt < saveEvery) return;
+    savedAt = done.load();
+    std::vector<BackupCopyResult> sofar;
+    std::vector<char> finishedSofar;
+    {
+      std::lock_guard lock(resultsMutex);
+      sofar = results;
+      finishedSofar = finished;
+    }
+    checkpoint(sofar, finishedSofar);
+  };
+  std::atomic<std::size_t> nextJob{0};
   std::atomic<bool> failed{false};
   std::exception_ptr failure;
   std::mutex failureMutex;
@@ -182,8 +202,15 @@ std::vector<BackupCopyResult> copyBackupFiles(const Manifest& manifest, PosixSto
     workers.emplace_back([&] {
       std::vector<std::uint8_t> buffer(kBackupBufferSize);
       try {
-        for (std::size_t j; !failed && (j = nextJob++) < jobs.size();)
-          results[jobs[j].index] = copier.copy(jobs[j], buffer, done);
+        for (std::size_t j; !failed && (j = nextJob++) < jobs.size();) {
+          BackupCopyResult result = copier.copy(jobs[j], buffer, done);
+          {
+            std::lock_guard lock(resultsMutex);
+            results[jobs[j].index] = std::move(result);
+            finished[jobs[j].index] = 1;
+          }
+          if (checkpoint) maybeSave();
+        }
       } catch (...) {
         std::lock_guard lock(failureMutex);
         if (!failure) failure = std::current_exception();
@@ -211,6 +238,34 @@ void setStoredFile(ManifestFile& file, const RepoWriteResult& written, const Bac
   file.repoSize = repoSize != file.size ? std::optional<std::uint64_t>(repoSize) : std::nullopt;
 }
 
+namespace {
+
+void applyResult(ManifestFile& file, const BackupCopyResult& result, const Manifest* prior,
+                 const BackupCopyOptions& options) {
+  if (result.referenced && prior) {
+    referencePriorFile(file, *prior->findFile(file.name), prior->backup.label);
+    return;
+  }
+  setStoredFile(file, result.write, options);
+  // The build marks the files to check; what is recorded is the outcome.
+  file.checksumPage.reset();
+  file.checksumPageError.reset();
+  if (result.pages) {
+    file.checksumPage = result.pages->valid;
+    if (!result.pages->errors.empty()) file.checksumPageError = result.pages->errors;
+  }
+}
+
+}  // namespace
+
+void applyFinishedResults(Manifest& manifest, const std::vector<FileComparison>& comparisons,
+                          const std::vector<BackupCopyResult>& results, const std::vector<char>& finished,
+                          const Manifest* prior, const BackupCopyOptions& options) {
+  for (std::size_t i = 0; i < manifest.files.size(); ++i)
+    if (finished[i] && comparisons[i].decision != FileDecision::Reference && !results[i].vanished)
+      applyResult(manifest.files[i], results[i], prior, options);
+}
+
 std::size_t applyCopyResults(Manifest& manifest, const std::vector<FileComparison>& comparisons,
                              const std::vector<BackupCopyResult>& results, const Manifest* prior,
                              const BackupCopyOptions& options, const std::function<void(const std::string&)>& dropped) {
@@ -225,19 +280,8 @@ std::size_t applyCopyResults(Manifest& manifest, const std::vector<FileCompariso
         if (dropped) dropped(backupSourcePath(manifest, file.name).string());
         continue;
       }
-      if (result.referenced && prior) {
-        referencePriorFile(file, *prior->findFile(file.name), prior->backup.label);
-      } else {
-        ++copied;
-        setStoredFile(file, result.write, options);
-        // The build marks the files to check; what is recorded is the outcome.
-        file.checksumPage.reset();
-        file.checksumPageError.reset();
-        if (result.pages) {
-          file.checksumPage = result.pages->valid;
-          if (!result.pages->errors.empty()) file.checksumPageError = result.pages->errors;
-        }
-      }
+      if (!(result.referenced && prior)) ++copied;
+      applyResult(file, result, prior, options);
     }
     kept.push_back(std::move(file));
   }

@@ -30,6 +30,9 @@ struct BackupCopyOptions {
   unsigned processMax = 1;
   bool encrypted = false;            // the repository is an encrypted pgbrfs mount (changes repo-size and rck)
   std::uint64_t backupStartLsn = 0;  // pages changed after it are not page-checked (they may be torn)
+  // backup.manifest.copy is saved each time this many more bytes (or 1% of the total, if more) were copied, so
+  // that an interrupted backup leaves a record of the files it finished (pgBackRest's manifest-save-threshold).
+  std::uint64_t manifestSaveThreshold = std::uint64_t{1} << 30;
 };
 
 struct BackupCopyResult {
@@ -43,6 +46,11 @@ struct BackupCopyResult {
 // destination of a link target. Throws CommandError(Format) when no target holds it.
 std::filesystem::path backupSourcePath(const Manifest& manifest, const std::string& name);
 
+// Called with the results of the files finished so far (finished[i] != 0) each time another
+// BackupCopyOptions::manifestSaveThreshold bytes were copied: from a copying thread, never two at once.
+using CopyCheckpoint =
+    std::function<void(const std::vector<BackupCopyResult>& results, const std::vector<char>& finished)>;
+
 // Copies every file of `manifest` whose comparison is not Reference into `labelDir` (repository path of the
 // backup directory, whose parent directories of the files must exist). Returns one result per manifest file
 // (default results for referenced ones). `progress` (optional) is called on the calling thread about every 100 ms
@@ -51,7 +59,8 @@ std::filesystem::path backupSourcePath(const Manifest& manifest, const std::stri
 std::vector<BackupCopyResult> copyBackupFiles(const Manifest& manifest, PosixStorage& repo, const std::string& labelDir,
                                               const std::vector<FileComparison>& comparisons,
                                               const BackupCopyOptions& options,
-                                              const std::function<void(std::uint64_t, std::uint64_t)>& progress = {});
+                                              const std::function<void(std::uint64_t, std::uint64_t)>& progress = {},
+                                              const CopyCheckpoint& checkpoint = {});
 
 // Records what was stored for `file`: size, checksum (absent for size 0), repo-size (only when it differs from
 // size) and rck. On an encrypted mount the stored bytes are the mount's ciphertext: repo-size is its size, and
@@ -65,5 +74,11 @@ std::size_t applyCopyResults(Manifest& manifest, const std::vector<FileCompariso
                              const std::vector<BackupCopyResult>& results, const Manifest* prior,
                              const BackupCopyOptions& options,
                              const std::function<void(const std::string&)>& dropped = {});
+
+// For a checkpoint: records the results of the finished files (as applyCopyResults does) and leaves every other
+// entry as it is; vanished files stay (the final manifest drops them).
+void applyFinishedResults(Manifest& manifest, const std::vector<FileComparison>& comparisons,
+                          const std::vector<BackupCopyResult>& results, const std::vector<char>& finished,
+                          const Manifest* prior, const BackupCopyOptions& options);
 
 }  // namespace pgbr::backup

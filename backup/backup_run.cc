@@ -343,8 +343,18 @@ BackupResult runBackup(PgConnection& connection, PosixStorage& repo, std::string
 
   const BackupCopyOptions copyOptions{options.compressType, options.compressLevel, options.processMax, options.encrypted,
                                       parseLsn(lsnStart)};
+  const auto saveManifestCopy = [&](const std::vector<BackupCopyResult>& sofar, const std::vector<char>& finished) {
+    // Manifest is move-only (it holds the sub-pass); a checkpoint every GiB can afford a copy through its text.
+    std::string base = manifest.render();
+    Manifest partial = Manifest::parse(base, labelDir + "/backup.manifest.copy");
+    crypto::Secret::wipe(base);
+    applyFinishedResults(partial, comparisons, sofar, finished, prior ? &*prior : nullptr, copyOptions);
+    std::string text = partial.render();
+    repo.put(labelDir + "/backup.manifest.copy", asBytes(text));
+    crypto::Secret::wipe(text);
+  };
   const std::vector<BackupCopyResult> results =
-      copyBackupFiles(manifest, repo, labelDir, comparisons, copyOptions, events.progress);
+      copyBackupFiles(manifest, repo, labelDir, comparisons, copyOptions, events.progress, saveManifestCopy);
   // pgBackRest warns about every copied file whose pages failed (restore still works: PostgreSQL repairs torn pages
   // from WAL, and real corruption is for the DBA to judge).
   for (std::size_t i = 0; i < results.size(); ++i) {

@@ -3,6 +3,7 @@
 // delta candidates referenced when their SHA-1 matches, the same result with two threads.
 #include "backup/backup_file_copy.h"
 
+#include <algorithm>
 #include <fstream>
 
 #include <gtest/gtest.h>
@@ -89,6 +90,39 @@ TEST_F(BackupFileCopyTest, StoresCompressedFilesAndRecordsThem) {
     EXPECT_FALSE(empty->checksum);
     EXPECT_EQ(stored("pg_data/empty"), "");
   }
+}
+
+TEST_F(BackupFileCopyTest, CheckpointsRecordTheFilesFinishedSoFar) {
+  PosixStorage repo((dir / "repo").string());
+  const std::vector<FileComparison> comparisons(manifest.files.size());
+  BackupCopyOptions options;
+  options.manifestSaveThreshold = 1;  // after every file with bytes
+  std::vector<std::size_t> finishedCounts;
+  std::vector<std::string> renders;
+  const auto results = copyBackupFiles(
+      manifest, repo, "bk", comparisons, options, {},
+      [&](const std::vector<BackupCopyResult>& sofar, const std::vector<char>& finished) {
+        finishedCounts.push_back(static_cast<std::size_t>(std::count(finished.begin(), finished.end(), 1)));
+        Manifest partial = Manifest::parse(manifest.render(), "m");
+        applyFinishedResults(partial, comparisons, sofar, finished, nullptr, options);
+        renders.push_back(partial.render());
+      });
+  // Largest first: base/5/1259 (16384 bytes) crosses the threshold, which is at least 1% of the total (164 bytes);
+  // the 10 and 3 bytes of the next files do not.
+  EXPECT_EQ(finishedCounts, (std::vector<std::size_t>{1}));
+  ASSERT_EQ(renders.size(), 1u);
+  const Manifest first = Manifest::parse(renders[0], "copy");
+  EXPECT_EQ(first.findFile("pg_data/base/5/1259")->checksum, crypto::Sha1::hexOf(asBytes(std::string(16384, 'a'))));
+  EXPECT_FALSE(first.findFile("pg_data/PG_VERSION")->checksum);  // not copied yet
+  EXPECT_NE(first.findFile("pg_data/gone"), nullptr);              // dropped only by the final manifest
+
+  // A checkpoint that cannot be saved fails the copy.
+  options.manifestSaveThreshold = 1;
+  EXPECT_THROW(copyBackupFiles(manifest, repo, "bk", comparisons, options, {},
+                               [](const std::vector<BackupCopyResult>&, const std::vector<char>&) {
+                                 throw std::runtime_error("repository full");
+                               }),
+               std::runtime_error);
 }
 
 TEST_F(BackupFileCopyTest, DeltaReferencesFilesWithTheSameChecksum) {

@@ -31,6 +31,7 @@ constexpr auto kNames = std::to_array<std::pair<ErrorCode, std::string_view>>({
     {ErrorCode::ArchiveDuplicate, "ArchiveDuplicateError"},
     {ErrorCode::VersionNotSupported, "VersionNotSupportedError"},
     {ErrorCode::CommandInvalid, "CommandInvalidError"},
+    {ErrorCode::LockAcquire, "LockAcquireError"},
     {ErrorCode::FileMissing, "FileMissingError"},
     {ErrorCode::DbConnect, "DbConnectError"},
     {ErrorCode::DbQuery, "DbQueryError"},

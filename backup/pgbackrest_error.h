@@ -29,6 +29,7 @@ enum class ErrorCode : int {
   ArchiveDuplicate = 45,
   VersionNotSupported = 46,
   CommandInvalid = 48,
+  LockAcquire = 50,
   FileMissing = 55,
   DbConnect = 56,
   DbQuery = 57,

@@ -58,6 +58,26 @@ pgbr_expect_status "stanza-create for another cluster" 28 pgbr_run "${opts[@]}" 
 expect "... says the files do not match the database" grep -q "do not match the database" <<< "$PGBR_OUT"
 unchanged "another cluster" "$work/backing" "$hash"
 
+pg_step "one backup, expire or stanza-create per stanza at a time (pgBackRest's lock file)"
+mkdir -p "$work/lock"
+chown "$PG_OS_USER:" "$work/lock"
+# The real pgbackrest holds the same lock while it expires; flock(1) stands in for it here.
+pg_as_postgres flock "$work/lock/demo-backup.lock" sleep 30 &
+holder=$!
+for ((i = 0; i < 100; i++)); do [[ -e $work/lock/demo-backup.lock ]] && break; sleep 0.05; done
+sleep 0.2
+hash=$(pgbr_tree_hash "$work/backing")
+pgbr_expect_status "expire while another process holds the lock" 50 pgbr_run "${opts[@]}" --lock-path="$work/lock" expire
+expect "... names the lock file and says why" \
+  grep -q "unable to acquire lock on file '$work/lock/demo-backup.lock'.*HINT: is another pgbr or pgBackRest process" \
+  <<< "$(tr '\n' ' ' <<< "$PGBR_OUT")"
+pgbr_expect_status "stanza-create too" 50 pgbr_run "${opts[@]}" --lock-path="$work/lock" stanza-create
+unchanged "refused while locked" "$work/backing" "$hash"
+kill "$holder" 2>/dev/null || true
+wait "$holder" 2>/dev/null || true
+pkill -f "sleep 30" -U "$PG_OS_USER" 2>/dev/null || true
+pgbr_expect_status "expire once the lock is free" 0 pgbr_run "${opts[@]}" --lock-path="$work/lock" expire
+
 pg_step "aes-256-cbc configured on a plain directory"
 pgbr_write_config "$work/plain.conf" "$work/plain" aes-256-cbc "$work/a"
 hash=$(pgbr_tree_hash "$work/plain")

@@ -86,6 +86,7 @@ int backupCommand(CommandContext& context) {
   options.excludes = context.values("exclude");
 
   const std::string stanza = context.stanza();
+  const backup::CommandLock lock = context.lockBackups();
   options.encrypted = context.repoCipherType() != crypto::CipherType::None;
   backup::PgConnection connection =
       backup::PgConnection::connect(context.pgConnectionOptions("pgBackRest [backup]"));

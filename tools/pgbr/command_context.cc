@@ -1,5 +1,8 @@
 #include "tools/pgbr/command_context.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <charconv>
 #include <cmath>
 
@@ -61,6 +64,14 @@ std::vector<std::string> CommandContext::values(std::string_view option) const {
 bool CommandContext::fromCommandLine(std::string_view option) const {
   const std::optional<backup::ValueOrigin> origin = config_.origin(option, stanza_.value_or(""), command_.name);
   return origin && origin->kind == backup::ConfigSourceKind::CommandLine;
+}
+
+backup::CommandLock CommandContext::lockBackups() const {
+  std::optional<backup::CommandLock::Owner> owner;
+  struct stat repo {};
+  if (::geteuid() == 0 && ::stat(repoPath().c_str(), &repo) == 0)
+    owner = backup::CommandLock::Owner{repo.st_uid, repo.st_gid};
+  return backup::CommandLock::acquireBackup(*value("lock-path"), stanza(), owner);
 }
 
 backup::CompressType CommandContext::compressType() const {

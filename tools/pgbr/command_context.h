@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "backup/command_lock.h"
 #include "backup/command_log.h"
 #include "backup/compress_type.h"
 #include "backup/pg_connection.h"
@@ -43,6 +44,8 @@ class CommandContext {
   // archive-timeout style options: seconds with up to 3 decimals.
   std::chrono::milliseconds duration(std::string_view option) const;
   std::string stanza() const { return required("stanza"); }
+  // The stanza's backup lock (lock-path), shared with pgBackRest: held by backup, expire and stanza-create.
+  backup::CommandLock lockBackups() const;
   // compress-type, and compress-level checked against it (nullopt: the type's default). Throw
   // CommandError(OptionInvalidValue).
   backup::CompressType compressType() const;

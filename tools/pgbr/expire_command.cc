@@ -54,6 +54,7 @@ int expireCommand(CommandContext& context) {
   options.set = context.value("set");
   options.dryRun = context.flag("dry-run");
   context.repoCipherType();
+  const backup::CommandLock lock = context.lockBackups();
   // As pgBackRest: the repository's error is logged with the repository named, the command fails with 104.
   try {
     backup::expireStanza(context.repo(), context.stanza(), options, context.log());

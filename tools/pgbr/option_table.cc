@@ -51,6 +51,8 @@ const std::vector<OptionDef> kOptions = {
      "messages written to the log file under log-path (off by default in pgbr)"},
     {"log-level-stderr", OptionType::LogLevel, "warn", "LEVEL", {},
      "messages written to stderr instead of stdout"},
+    {"lock-path", OptionType::String, "/tmp/pgbackrest", "PATH", {kBackup, kExpire, kStanzaCreate},
+     "directory of the lock files (shared with pgBackRest: one backup, expire or stanza-create per stanza at a time)"},
     {"log-path", OptionType::String, "/var/log/pgbackrest", "PATH", {},
      "directory of the log files <stanza>-<command>.log"},
     {"output", OptionType::String, "text", "FORMAT", {kInfo, kVerify}, "output format: text or json"},

@@ -9,6 +9,7 @@ int stanzaCreateCommand(CommandContext& context) {
   const backup::PgControl cluster = backup::readPgControl(context.required("pg1-path"));
   const std::string stanza = context.stanza();
   const bool encrypted = context.repoCipherType() == crypto::CipherType::Aes256Cbc;
+  const backup::CommandLock lock = context.lockBackups();
   context.log().info("stanza-create for stanza '" + stanza + "' on repo1" + (encrypted ? " (encrypted pgbrfs mount)" : ""));
   const backup::StanzaCreateResult result = backup::stanzaCreate(context.repo(), stanza, cluster, encrypted);
   if (result.outcome == backup::StanzaCreateResult::Outcome::AlreadyValid)

@@ -88,26 +88,23 @@ Bytes compress(ByteView data, CompressType type, int level) {
   return out;
 }
 
-}  // namespace
-
-ArchivePushResult archivePush(Storage& storage, std::string_view stanza, const ArchiveInfo& archiveInfo,
-                              const std::filesystem::path& walPath, const ArchivePushOptions& options) {
-  const std::string walName = walPath.filename().string();
+std::optional<WalFileKind> checkedKind(std::string_view walName) {
   const std::optional<WalFileKind> kind = walFileKind(walName);
   if (!kind)
-    throw CommandError(ErrorCode::ParamInvalid, "'" + walName + "' is not a WAL file name",
+    throw CommandError(ErrorCode::ParamInvalid, "'" + std::string(walName) + "' is not a WAL file name",
                        "archive-push takes the path of a WAL segment, partial segment, .history or .backup file "
                        "(archive_command passes it as %p)");
-  const ArchiveHistoryEntry& current = archiveInfo.current();
-  if (options.cluster) checkArchiveMatchesCluster(archiveInfo, *options.cluster);
+  return kind;
+}
 
-  const MappedWal mapped(walPath);
-  const ByteView wal = mapped.bytes();
+ArchivePushResult push(Storage& storage, std::string_view stanza, const ArchiveInfo& archiveInfo,
+                       const std::string& walName, WalFileKind kind, ByteView wal, const ArchivePushOptions& options) {
+  const ArchiveHistoryEntry& current = archiveInfo.current();
   ArchivePushResult result;
   result.archiveId = current.archiveId();
   const std::string directory = walDirectoryPath(stanza, result.archiveId, walName);
 
-  if (!walNameCarriesChecksum(*kind)) {
+  if (!walNameCarriesChecksum(kind)) {
     // .history and .backup: stored as they are, replacing an earlier copy (pgBackRest does not check them).
     result.repoFile = directory + "/" + walName;
     storage.put(result.repoFile, wal);
@@ -136,6 +133,24 @@ ArchivePushResult archivePush(Storage& storage, std::string_view stanza, const A
   result.repoFile = directory + "/" + archivedWalName(walName, hashing.get(), compressExtension(options.compressType));
   storage.put(result.repoFile, options.compressType == CompressType::None ? wal : ByteView(compressed));
   return result;
+}
+
+}  // namespace
+
+ArchivePushResult archivePush(Storage& storage, std::string_view stanza, const ArchiveInfo& archiveInfo,
+                              const std::filesystem::path& walPath, const ArchivePushOptions& options) {
+  const std::string walName = walPath.filename().string();
+  const WalFileKind kind = *checkedKind(walName);
+  if (options.cluster) checkArchiveMatchesCluster(archiveInfo, *options.cluster);
+  const MappedWal mapped(walPath);
+  return push(storage, stanza, archiveInfo, walName, kind, mapped.bytes(), options);
+}
+
+ArchivePushResult archivePushBytes(Storage& storage, std::string_view stanza, const ArchiveInfo& archiveInfo,
+                                   std::string_view walName, ByteView wal, const ArchivePushOptions& options) {
+  const WalFileKind kind = *checkedKind(walName);
+  if (options.cluster) checkArchiveMatchesCluster(archiveInfo, *options.cluster);
+  return push(storage, stanza, archiveInfo, std::string(walName), kind, wal, options);
 }
 
 }  // namespace pgbr::backup

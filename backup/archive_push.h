@@ -39,4 +39,9 @@ struct ArchivePushResult {
 ArchivePushResult archivePush(Storage& storage, std::string_view stanza, const ArchiveInfo& archiveInfo,
                               const std::filesystem::path& walPath, const ArchivePushOptions& options);
 
+// The same for WAL content already in memory (pgbrfs's WAL inbox): `walName` is the file name (no directory),
+// `wal` its content. Same outcomes and errors, except FileMissing.
+ArchivePushResult archivePushBytes(Storage& storage, std::string_view stanza, const ArchiveInfo& archiveInfo,
+                                   std::string_view walName, ByteView wal, const ArchivePushOptions& options);
+
 }  // namespace pgbr::backup

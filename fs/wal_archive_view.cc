@@ -208,11 +208,11 @@ std::shared_ptr<WalArchiveView::Pending> WalArchiveView::makePending(const std::
   return pending;
 }
 
-std::optional<backup::ArchiveInfo> WalArchiveView::archiveInfo(const std::string& stanza) {
+std::shared_ptr<const backup::ArchiveInfo> WalArchiveView::archiveInfo(const std::string& stanza) {
   MountStorage storage(fs_, kDaemon);
   const std::string path = backup::archiveInfoPath(stanza);
   const std::optional<backup::StorageInfo> main = storage.info(path);
-  if (!main && !storage.info(path + ".copy")) return std::nullopt;
+  if (!main && !storage.info(path + ".copy")) return nullptr;
   struct stat st {};
   if (main) {
     st = fs_.getattr(path, nullptr);
@@ -222,7 +222,8 @@ std::optional<backup::ArchiveInfo> WalArchiveView::archiveInfo(const std::string
         it->second.mtime.tv_sec == st.st_mtim.tv_sec && it->second.mtime.tv_nsec == st.st_mtim.tv_nsec)
       return it->second.info;
   }
-  backup::ArchiveInfo info = backup::loadStanzaArchiveInfo(storage, stanza, fs_.backing().root());
+  auto info = std::make_shared<const backup::ArchiveInfo>(
+      backup::loadStanzaArchiveInfo(storage, stanza, fs_.backing().root()));
   if (main) {
     std::lock_guard lock(infoMutex_);
     infos_.insert_or_assign(stanza, CachedInfo{st.st_ino, st.st_size, st.st_mtim, info});
@@ -231,7 +232,7 @@ std::optional<backup::ArchiveInfo> WalArchiveView::archiveInfo(const std::string
 }
 
 bool WalArchiveView::archived(const WalPath& wal) {
-  const std::optional<backup::ArchiveInfo> info = archiveInfo(wal.stanza);
+  const std::shared_ptr<const backup::ArchiveInfo> info = archiveInfo(wal.stanza);
   if (!info) return false;
   MountStorage storage(fs_, kDaemon);
   return backup::locateArchivedWal(storage, wal.stanza, *info, wal.name, std::nullopt).has_value();
@@ -240,7 +241,7 @@ bool WalArchiveView::archived(const WalPath& wal) {
 std::optional<WalArchiveView::Found> WalArchiveView::lookup(const WalPath& wal) {
   const std::string path = "archive/" + wal.stanza + "/" + wal.name;
   try {
-    const std::optional<backup::ArchiveInfo> info = archiveInfo(wal.stanza);
+    const std::shared_ptr<const backup::ArchiveInfo> info = archiveInfo(wal.stanza);
     if (!info) return std::nullopt;
     MountStorage storage(fs_, kDaemon);
     const std::optional<backup::ArchivedWalFile> file =
@@ -325,8 +326,8 @@ std::unique_ptr<ViewFile> WalArchiveView::create(const std::string& path, mode_t
 void WalArchiveView::archive(Pending& pending) {
   const std::uint64_t version = pending.version;
   try {
-    std::lock_guard push(pushMutex_);
-    const std::optional<backup::ArchiveInfo> info = archiveInfo(pending.wal.stanza);
+    std::lock_guard oneAtATime(pushMutex_);
+    const std::shared_ptr<const backup::ArchiveInfo> info = archiveInfo(pending.wal.stanza);
     if (!info)
       throw CommandError(ErrorCode::FileMissing,
                          "stanza '" + pending.wal.stanza + "' has no archive.info in this repository",

@@ -68,8 +68,8 @@ class WalArchiveView final : public View {
   std::optional<Found> lookup(const WalPath& wal);
   // Whether the archive has `wal` (without reading it).
   bool archived(const WalPath& wal);
-  // archive.info of `stanza`, nullopt when the stanza has none (neither archive.info nor its copy).
-  std::optional<backup::ArchiveInfo> archiveInfo(const std::string& stanza);
+  // archive.info of `stanza`, nullptr when the stanza has none (neither archive.info nor its copy).
+  std::shared_ptr<const backup::ArchiveInfo> archiveInfo(const std::string& stanza);
   std::shared_ptr<Pending> pendingFor(const std::string& path);
   std::shared_ptr<Pending> makePending(const std::string& path, const WalPath& wal, mode_t mode, Caller caller);
   // Archives the pending content; throws FsError with the errno close() returns.
@@ -86,7 +86,7 @@ class WalArchiveView final : public View {
     ino_t inode;
     off_t size;
     struct timespec mtime;
-    backup::ArchiveInfo info;
+    std::shared_ptr<const backup::ArchiveInfo> info;
   };
   std::map<std::string, CachedInfo> infos_;  // by stanza, valid while archive.info's stat is unchanged
 };

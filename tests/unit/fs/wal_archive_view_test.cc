@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
+#include <map>
 
 #include "backup/compress_type.h"
 #include "crypto/cipher_block_decryptor.h"
@@ -169,6 +171,7 @@ TEST_F(WalViewTest, ClosePushesAsArchivePushDoes) {
 }
 
 TEST_F(WalViewTest, CompressTypeFromTheMountOptions) {
+  fs_.reset();  // one daemon per backing directory
   fs_ = std::make_unique<PgbrFs>(FsOptions{
       backing_.path().string(), crypto::CipherSpec::aes256Cbc(crypto::Secret(test::vectorPassphrase("repo"))), true});
   fs_->addView(std::make_unique<WalArchiveView>(*fs_, WalViewOptions{backup::CompressType::Zst, 3}));

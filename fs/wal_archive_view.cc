@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <functional>
 
@@ -325,6 +326,7 @@ std::unique_ptr<ViewFile> WalArchiveView::create(const std::string& path, mode_t
 // Called with pending.mutex held.
 void WalArchiveView::archive(Pending& pending) {
   const std::uint64_t version = pending.version;
+  const auto started = std::chrono::steady_clock::now();
   try {
     std::lock_guard oneAtATime(pushMutex_);
     const std::shared_ptr<const backup::ArchiveInfo> info = archiveInfo(pending.wal.stanza);
@@ -342,7 +344,11 @@ void WalArchiveView::archive(Pending& pending) {
       log(LogLevel::Warn, "WAL file '" + pending.path + "' is already archived with the same checksum as '" +
                               result.repoFile + "': nothing written (valid when archive_command is retried)");
     else
-      log(LogLevel::Detail, "archived '" + pending.path + "' as '" + result.repoFile + "'");
+      log(LogLevel::Detail, "archived '" + pending.path + "' as '" + result.repoFile + "' in " +
+                                std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                   std::chrono::steady_clock::now() - started)
+                                                   .count()) +
+                                " ms");
   } catch (const std::exception& e) {
     const int error = errnoForPush(e);
     FsError failure(error, "WAL file '" + pending.path + "' was not archived (close() fails with " +

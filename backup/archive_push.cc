@@ -98,7 +98,8 @@ std::optional<WalFileKind> checkedKind(std::string_view walName) {
 }
 
 ArchivePushResult push(Storage& storage, std::string_view stanza, const ArchiveInfo& archiveInfo,
-                       const std::string& walName, WalFileKind kind, ByteView wal, const ArchivePushOptions& options) {
+                       const std::string& walName, WalFileKind kind, ByteView wal, const ArchivePushOptions& options,
+                       const PreparedWal* prepared) {
   const ArchiveHistoryEntry& current = archiveInfo.current();
   ArchivePushResult result;
   result.archiveId = current.archiveId();
@@ -112,8 +113,11 @@ ArchivePushResult push(Storage& storage, std::string_view stanza, const ArchiveI
   }
 
   if (options.headerCheck) checkWalHeader(wal, walName, current);
+  if (prepared != nullptr && prepared->compressType != options.compressType) prepared = nullptr;
   // The name needs the SHA-1 and the content needs compressing: on two cores they run side by side.
-  std::future<std::string> hashing = std::async(std::launch::async, [wal] { return crypto::Sha1::hexOf(wal); });
+  std::future<std::string> hashing =
+      prepared != nullptr ? std::async(std::launch::deferred, [prepared] { return prepared->sha1Hex; })
+                          : std::async(std::launch::async, [wal] { return crypto::Sha1::hexOf(wal); });
   const std::vector<std::string> existing = findArchivedSegment(storage, directory, walName);
   if (!existing.empty()) {
     const std::string sha1 = hashing.get();
@@ -128,10 +132,14 @@ ArchivePushResult push(Storage& storage, std::string_view stanza, const ArchiveI
   }
 
   const int level = options.compressLevel.value_or(compressLevelDefault(options.compressType));
-  const Bytes compressed = options.compressType == CompressType::None ? Bytes()
-                                                                      : compress(wal, options.compressType, level);
+  const Bytes compressed = options.compressType == CompressType::None || prepared != nullptr
+                               ? Bytes()
+                               : compress(wal, options.compressType, level);
+  const ByteView stored = options.compressType == CompressType::None ? wal
+                          : prepared != nullptr                      ? ByteView(prepared->compressed)
+                                                                     : ByteView(compressed);
   result.repoFile = directory + "/" + archivedWalName(walName, hashing.get(), compressExtension(options.compressType));
-  storage.put(result.repoFile, options.compressType == CompressType::None ? wal : ByteView(compressed));
+  storage.put(result.repoFile, stored);
   return result;
 }
 
@@ -143,14 +151,15 @@ ArchivePushResult archivePush(Storage& storage, std::string_view stanza, const A
   const WalFileKind kind = *checkedKind(walName);
   if (options.cluster) checkArchiveMatchesCluster(archiveInfo, *options.cluster);
   const MappedWal mapped(walPath);
-  return push(storage, stanza, archiveInfo, walName, kind, mapped.bytes(), options);
+  return push(storage, stanza, archiveInfo, walName, kind, mapped.bytes(), options, nullptr);
 }
 
 ArchivePushResult archivePushBytes(Storage& storage, std::string_view stanza, const ArchiveInfo& archiveInfo,
-                                   std::string_view walName, ByteView wal, const ArchivePushOptions& options) {
+                                   std::string_view walName, ByteView wal, const ArchivePushOptions& options,
+                                   const PreparedWal* prepared) {
   const WalFileKind kind = *checkedKind(walName);
   if (options.cluster) checkArchiveMatchesCluster(archiveInfo, *options.cluster);
-  return push(storage, stanza, archiveInfo, std::string(walName), kind, wal, options);
+  return push(storage, stanza, archiveInfo, std::string(walName), kind, wal, options, prepared);
 }
 
 }  // namespace pgbr::backup

@@ -17,6 +17,7 @@
 #include "backup/wal_name.h"
 #include "fs/log.h"
 #include "fs/mount_storage.h"
+#include "fs/wal_stream.h"
 
 namespace pgbr::fs {
 
@@ -86,6 +87,7 @@ struct WalArchiveView::Pending {
   std::uint64_t archived = 0;     // the version last archived
   std::uint64_t failed = 0;       // the version whose archiving failed (0: none), and how
   std::optional<FsError> failure;
+  std::unique_ptr<WalStream> stream;  // SHA-1 and compression so far, while writes come in order
   Caller owner{};
   mode_t mode = 0640;
   struct timespec mtime {};
@@ -138,6 +140,7 @@ class WalArchiveView::InboxFile final : public ViewFile {
     if (offset + data.size() > content.size()) content.resize(offset + data.size());
     std::memcpy(content.data() + offset, data.data(), data.size());
     pending_->changed();
+    if (pending_->stream) pending_->stream->written(content, offset, data.size());
   }
 
   void truncate(std::uint64_t size) override {
@@ -145,6 +148,7 @@ class WalArchiveView::InboxFile final : public ViewFile {
     std::lock_guard lock(pending_->mutex);
     pending_->data.resize(size);
     pending_->changed();
+    pending_->stream = size == 0 ? view_.newStream() : nullptr;
   }
 
   // Archives what was written since the last close; a close with nothing new returns at once (or repeats the
@@ -182,6 +186,10 @@ class WalArchiveView::ArchivedFile final : public ViewFile {
 WalArchiveView::WalArchiveView(PgbrFs& fs, WalViewOptions options) : fs_(fs), options_(options) {}
 
 WalArchiveView::~WalArchiveView() = default;
+
+std::unique_ptr<WalStream> WalArchiveView::newStream() const {
+  return std::make_unique<WalStream>(options_.compressType, options_.compressLevel);
+}
 
 bool WalArchiveView::serves(const std::string& path) const { return parseWalPath(path).has_value(); }
 
@@ -308,6 +316,7 @@ std::unique_ptr<ViewFile> WalArchiveView::open(const std::string& path, int flag
     std::lock_guard lock(pending->mutex);
     pending->data.clear();
     pending->changed();
+    pending->stream = newStream();
   }
   return std::make_unique<InboxFile>(*this, std::move(pending));
 }
@@ -320,6 +329,7 @@ std::unique_ptr<ViewFile> WalArchiveView::create(const std::string& path, mode_t
   std::lock_guard lock(pending->mutex);
   pending->data.clear();
   pending->changed();  // a created file is archived at close even when nothing was written
+  pending->stream = newStream();
   return std::make_unique<InboxFile>(*this, std::move(pending));
 }
 
@@ -338,8 +348,11 @@ void WalArchiveView::archive(Pending& pending) {
     backup::ArchivePushOptions push;
     push.compressType = options_.compressType;
     push.compressLevel = options_.compressLevel;
-    const backup::ArchivePushResult result =
-        backup::archivePushBytes(storage, pending.wal.stanza, *info, pending.wal.name, pending.data, push);
+    std::optional<backup::PreparedWal> prepared;
+    if (pending.stream) prepared = pending.stream->finish(pending.data.size());
+    pending.stream.reset();
+    const backup::ArchivePushResult result = backup::archivePushBytes(
+        storage, pending.wal.stanza, *info, pending.wal.name, pending.data, push, prepared ? &*prepared : nullptr);
     if (result.outcome == backup::ArchivePushResult::Outcome::AlreadyExists)
       log(LogLevel::Warn, "WAL file '" + pending.path + "' is already archived with the same checksum as '" +
                               result.repoFile + "': nothing written (valid when archive_command is retried)");
@@ -348,7 +361,7 @@ void WalArchiveView::archive(Pending& pending) {
                                 std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
                                                    std::chrono::steady_clock::now() - started)
                                                    .count()) +
-                                " ms");
+                                " ms" + (prepared ? "" : " (hashed and compressed at close)"));
   } catch (const std::exception& e) {
     const int error = errnoForPush(e);
     FsError failure(error, "WAL file '" + pending.path + "' was not archived (close() fails with " +

@@ -29,6 +29,8 @@
 
 namespace pgbr::fs {
 
+class WalStream;
+
 struct WalViewOptions {
   backup::CompressType compressType = backup::CompressType::Gz;
   int compressLevel = 3;
@@ -70,6 +72,7 @@ class WalArchiveView final : public View {
   bool archived(const WalPath& wal);
   // archive.info of `stanza`, nullptr when the stanza has none (neither archive.info nor its copy).
   std::shared_ptr<const backup::ArchiveInfo> archiveInfo(const std::string& stanza);
+  std::unique_ptr<WalStream> newStream() const;
   std::shared_ptr<Pending> pendingFor(const std::string& path);
   std::shared_ptr<Pending> makePending(const std::string& path, const WalPath& wal, mode_t mode, Caller caller);
   // Archives the pending content; throws FsError with the errno close() returns.

@@ -134,6 +134,21 @@ TEST(ArchivePush, BytesAndFileGiveTheSameRepository) {
   }
 }
 
+TEST(ArchivePush, PreparedChecksumAndCompressionAreUsed) {
+  ArchiveFixture fixture;
+  const Bytes wal = vectorSegment();
+  PreparedWal prepared{kSegmentSha1, CompressType::Gz, bytesOf("stands for the compressed segment")};
+  const ArchivePushResult result = archivePushBytes(fixture.storage, "demo", archiveInfoFor(), kSegment, wal, {}, &prepared);
+  EXPECT_EQ(test::readFile(fixture.repoRoot / result.repoFile), prepared.compressed);
+  // Prepared for another compress type: ignored.
+  ArchiveFixture other;
+  ArchivePushOptions zst;
+  zst.compressType = CompressType::Zst;
+  const ArchivePushResult computed = archivePushBytes(other.storage, "demo", archiveInfoFor(), kSegment, wal, zst, &prepared);
+  EXPECT_NE(test::readFile(other.repoRoot / computed.repoFile), prepared.compressed);
+  EXPECT_TRUE(computed.repoFile.ends_with(".zst"));
+}
+
 TEST(ArchivePush, BytesErrorsAreTheSame) {
   ArchiveFixture fixture;
   Bytes wal = vectorSegment();

@@ -1,6 +1,7 @@
 // The WAL view on PgbrFs without a mount: a copy of the pgBackRest-written encrypted vectors repository (stanza
 // "demo", segment 000000010000000000000003 archived), written and read exactly as the FUSE bridge calls PgbrFs.
 #include "fs/wal_archive_view.h"
+#include "fs/wal_stream.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -249,6 +250,41 @@ TEST_F(WalViewTest, OtherChangesAreRefused) {
   EXPECT_EQ(errnoOf([&] { fs_->mkdir("archive/demo/000000010000000000000010", 0750, kWriter); }), EROFS);
   EXPECT_TRUE(stdfs::exists(backing_.path() / ("archive/demo/15-1/0000000100000000/" + std::string(kArchived) + "-" +
                                                kArchivedSha1 + ".gz")));
+}
+
+// Writes fed as they arrive: in order, ahead of a gap (the writeback cache), or into the part already fed.
+TEST(WalStream, HashesAndCompressesWhatArrivesInOrder) {
+  const Bytes wal = vectorSegment();
+  const std::string sha1 = crypto::Sha1::hexOf(wal);
+  const auto feed = [&](WalStream& stream, const std::vector<std::pair<std::size_t, std::size_t>>& writes) {
+    for (const auto& [offset, size] : writes) stream.written(wal, offset, size);
+  };
+  {
+    WalStream stream(backup::CompressType::Gz, 3);
+    feed(stream, {{0, 1000}, {1000, 5000000}, {5001000, wal.size() - 5001000}});
+    std::optional<backup::PreparedWal> prepared = stream.finish(wal.size());
+    ASSERT_TRUE(prepared);
+    EXPECT_EQ(prepared->sha1Hex, sha1);
+    EXPECT_EQ(test::gunzip(prepared->compressed), wal);
+  }
+  {
+    WalStream stream(backup::CompressType::Gz, 3);
+    feed(stream, {{4000000, wal.size() - 4000000}, {1000000, 3000000}, {0, 1000000}, {500, 100}});
+    EXPECT_FALSE(stream.finish(wal.size())) << "a write into the part already fed must break the stream";
+  }
+  {
+    WalStream stream(backup::CompressType::None, 0);
+    feed(stream, {{1000000, wal.size() - 1000000}, {0, 1000000}});
+    std::optional<backup::PreparedWal> prepared = stream.finish(wal.size());
+    ASSERT_TRUE(prepared);
+    EXPECT_EQ(prepared->sha1Hex, sha1);
+    EXPECT_TRUE(prepared->compressed.empty());
+  }
+  {
+    WalStream stream(backup::CompressType::Gz, 3);
+    feed(stream, {{0, 1000}, {2000, 1000}});  // a hole
+    EXPECT_FALSE(stream.finish(3000));
+  }
 }
 
 TEST(WalPlainCache, KeepsTheMostRecentlyUsed) {

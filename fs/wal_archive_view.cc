@@ -113,7 +113,10 @@ struct WalArchiveView::Pending {
 
 class WalArchiveView::InboxFile final : public ViewFile {
  public:
-  InboxFile(WalArchiveView& view, std::shared_ptr<Pending> pending) : view_(view), pending_(std::move(pending)) {}
+  // `writer`: opened for writing; only such a descriptor's close archives (a reader's close must not archive what
+  // a writer has not finished).
+  InboxFile(WalArchiveView& view, std::shared_ptr<Pending> pending, bool writer)
+      : view_(view), pending_(std::move(pending)), writer_(writer) {}
 
   struct stat attributes() override {
     std::lock_guard lock(pending_->mutex);
@@ -154,6 +157,7 @@ class WalArchiveView::InboxFile final : public ViewFile {
   // Archives what was written since the last close; a close with nothing new returns at once (or repeats the
   // failure of the same content without trying again).
   void flush() override {
+    if (!writer_) return;
     std::lock_guard lock(pending_->mutex);
     if (pending_->version == pending_->archived) return;
     if (pending_->version == pending_->failed) throw *pending_->failure;
@@ -163,6 +167,7 @@ class WalArchiveView::InboxFile final : public ViewFile {
  private:
   WalArchiveView& view_;
   std::shared_ptr<Pending> pending_;
+  bool writer_;
 };
 
 class WalArchiveView::ArchivedFile final : public ViewFile {
@@ -298,7 +303,7 @@ struct stat WalArchiveView::getattr(const std::string& path) {
 std::unique_ptr<ViewFile> WalArchiveView::open(const std::string& path, int flags, Caller caller) {
   const WalPath wal = *parseWalPath(path);
   if ((flags & O_ACCMODE) == O_RDONLY) {
-    if (std::shared_ptr<Pending> pending = pendingFor(path)) return std::make_unique<InboxFile>(*this, pending);
+    if (std::shared_ptr<Pending> pending = pendingFor(path)) return std::make_unique<InboxFile>(*this, pending, false);
     std::optional<Found> found = lookup(wal);
     if (!found) throw FsError(ENOENT, "WAL file '" + path + "' is not in the archive");
     return std::make_unique<ArchivedFile>(std::move(*found));
@@ -318,7 +323,7 @@ std::unique_ptr<ViewFile> WalArchiveView::open(const std::string& path, int flag
     pending->changed();
     pending->stream = newStream();
   }
-  return std::make_unique<InboxFile>(*this, std::move(pending));
+  return std::make_unique<InboxFile>(*this, std::move(pending), true);
 }
 
 std::unique_ptr<ViewFile> WalArchiveView::create(const std::string& path, mode_t mode, int flags, Caller caller) {
@@ -330,7 +335,7 @@ std::unique_ptr<ViewFile> WalArchiveView::create(const std::string& path, mode_t
   pending->data.clear();
   pending->changed();  // a created file is archived at close even when nothing was written
   pending->stream = newStream();
-  return std::make_unique<InboxFile>(*this, std::move(pending));
+  return std::make_unique<InboxFile>(*this, std::move(pending), true);
 }
 
 // Called with pending.mutex held.

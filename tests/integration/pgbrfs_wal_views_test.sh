@@ -10,7 +10,8 @@
 #  * point-in-time recovery: pgbr backup through the mount, a restore point, more changes, pgbr restore to the
 #    restore point with restore_command = `cp MOUNT/archive/demo/%f %p`: the data is as at the target, and the
 #    promoted cluster archives its .history file through cp;
-#  * a cipher-type=none mount: push with cp, read back, pgbackrest archive-get agrees.
+#  * a cipher-type=none mount with -o compress-type=zst: push with cp, read back, pgbackrest archive-get agrees;
+#    invalid compress options are refused at mount.
 # Usage: pgbrfs_wal_views_test.sh BUILD_DIR
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -144,18 +145,23 @@ expect "the promoted cluster archived 00000002.history through cp" \
   pg_as_postgres cmp -s "$work/pitr/pg_wal/00000002.history" "$mnt/archive/demo/00000002.history"
 pg_cluster_stop "$work/pitr"
 
-pg_step "cipher-type=none mount"
+pg_step "cipher-type=none mount with -o compress-type=zst"
 backing2=$work/backing-none
 mnt2=$work/mnt-none
 install -d -o "$PG_OS_USER" -g "$PG_OS_USER" "$backing2"
-pgbrfs_mount "$backing2" "$mnt2" -o cipher-type=none
+pgbrfs_try_mount "$backing2" "$work/mnt-bad" -o cipher-type=none -o compress-type=xz
+expect "-o compress-type=xz is refused (exit 1)" test "$PGBRFS_STATUS" = 1
+expect "... naming the option" grep -q "invalid compress-type 'xz'" <<< "$PGBRFS_OUTPUT"
+pgbrfs_try_mount "$backing2" "$work/mnt-bad" -o cipher-type=none -o compress-level=10
+expect "-o compress-level=10 for gz is refused (exit 1)" test "$PGBRFS_STATUS" = 1
+pgbrfs_mount "$backing2" "$mnt2" -o cipher-type=none -o compress-type=zst
 pgbr_write_config "$work/pgbr-none.conf" "$mnt2" none "$work/pg"
 pgbr_run --config="$work/pgbr-none.conf" --stanza=demo stanza-create > /dev/null 2>&1 && ok "stanza-create on the none mount" ||
   bad "stanza-create on the none mount"
 expect "cp into the none mount's inbox" pg_as_postgres cp "$walcopy/$first" "$mnt2/archive/demo/$first"
 expect "... reads back through the mount" pg_as_postgres cmp -s "$walcopy/$first" "$mnt2/archive/demo/$first"
-stored=$(compgen -G "$backing2/archive/demo/15-1/0000000100000000/${first}-*.gz" | head -n 1)
-expect "... stored as plain gz under its SHA-1" bash -c "gzip -dc '$stored' | cmp -s - '$walcopy/$first'"
+stored=$backing2/archive/demo/15-1/0000000100000000/$first-$(sha1sum < "$walcopy/$first" | cut -c1-40).zst
+expect "... stored as plain zst under its SHA-1" bash -c "zstd -qdc '$stored' | cmp -s - '$walcopy/$first'"
 pgbackrest_write_config "$work/pgbackrest-none.conf" "$backing2" "" "$work/pg" "$work"
 rm -f "$work/got"
 pgbackrest_run --config="$work/pgbackrest-none.conf" --stanza=demo archive-get "$first" "$work/got" > /dev/null 2>&1 || true

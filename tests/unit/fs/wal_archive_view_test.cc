@@ -171,6 +171,24 @@ TEST_F(WalViewTest, ClosePushesAsArchivePushDoes) {
   }());
 }
 
+TEST_F(WalViewTest, AReaderOfANameBeingWrittenSeesItAndArchivesNothing) {
+  const std::string path = "archive/demo/000000010000000000000004";
+  const Bytes wal = vectorSegment();
+  std::unique_ptr<FileHandle> writer = fs_->create(path, 0600, O_WRONLY | O_CREAT | O_TRUNC, kWriter);
+  fs_->write(*writer, 0, ByteView(wal).first(1000000));
+  std::unique_ptr<FileHandle> reader = fs_->open(path, O_RDONLY);
+  Bytes seen(2000000);
+  EXPECT_EQ(fs_->read(*reader, 0, seen), 1000000u);
+  fs_->flush(*reader);  // close of the reader: the half-written segment must not be archived
+  fs_->release(std::move(reader));
+  for (const auto& entry : stdfs::directory_iterator(backing_.path() / "archive/demo/15-1/0000000100000000"))
+    EXPECT_FALSE(entry.path().filename().string().starts_with("000000010000000000000004")) << entry.path();
+  fs_->write(*writer, 1000000, ByteView(wal).subspan(1000000));
+  fs_->flush(*writer);
+  fs_->release(std::move(writer));
+  EXPECT_EQ(readAll(path), wal);
+}
+
 TEST_F(WalViewTest, CompressTypeFromTheMountOptions) {
   fs_.reset();  // one daemon per backing directory
   fs_ = std::make_unique<PgbrFs>(FsOptions{

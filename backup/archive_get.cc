@@ -20,19 +20,13 @@ namespace pgbr::backup {
 
 namespace {
 
-struct Found {
-  std::string archiveId;
-  std::string repoFile;
-  std::optional<ArchivedWalName> stored;  // segments and partials: checksum and extension from the name
-};
-
-std::optional<Found> find(Storage& storage, std::string_view stanza, const ArchiveInfo& archiveInfo,
+std::optional<ArchivedWalFile> find(Storage& storage, std::string_view stanza, const ArchiveInfo& archiveInfo,
                           std::string_view walName, WalFileKind kind, const std::optional<PgControl>& cluster) {
   for (const std::string& archiveId : archiveIdsToSearch(archiveInfo, cluster)) {
     const std::string directory = walDirectoryPath(stanza, archiveId, walName);
     if (!walNameCarriesChecksum(kind)) {
       const std::string path = directory + "/" + std::string(walName);
-      if (storage.info(path)) return Found{archiveId, path, std::nullopt};
+      if (storage.info(path)) return ArchivedWalFile{archiveId, path, std::nullopt};
       continue;
     }
     const std::vector<std::string> names = findArchivedSegment(storage, directory, walName);
@@ -44,22 +38,53 @@ std::optional<Found> find(Storage& storage, std::string_view stanza, const Archi
                            "duplicates found in the repo1:" + archiveId + " archive for WAL segment " +
                                std::string(walName) + ": " + names.front() + ", " + name,
                            "are multiple primaries archiving to this stanza?");
-    return Found{archiveId, directory + "/" + names.front(), std::move(first)};
+    return ArchivedWalFile{archiveId, directory + "/" + names.front(), std::move(first)};
   }
   return std::nullopt;
 }
 
-}  // namespace
-
-std::optional<ArchiveGetResult> archiveGet(Storage& storage, std::string_view stanza, const ArchiveInfo& archiveInfo,
-                                           std::string_view walName, const std::filesystem::path& destination,
-                                           const std::optional<PgControl>& cluster) {
+WalFileKind checkedKind(std::string_view walName) {
   const std::optional<WalFileKind> kind = walFileKind(walName);
   if (!kind)
     throw CommandError(ErrorCode::ParamInvalid, "'" + std::string(walName) + "' is not a WAL file name",
                        "archive-get takes a WAL segment, partial, .history or .backup file name "
                        "(restore_command passes it as %f)");
-  const std::optional<Found> found = find(storage, stanza, archiveInfo, walName, *kind, cluster);
+  return *kind;
+}
+
+CommandError checksumMismatch(const ArchivedWalFile& file, const std::string& actual) {
+  return CommandError(ErrorCode::Checksum,
+                      "WAL file '" + file.repoFile + "' has checksum " + actual + " but its name says " +
+                          file.stored->sha1Hex,
+                      "the archived file is corrupt; look for another copy of the segment");
+}
+
+}  // namespace
+
+std::optional<ArchivedWalFile> locateArchivedWal(Storage& storage, std::string_view stanza,
+                                                 const ArchiveInfo& archiveInfo, std::string_view walName,
+                                                 const std::optional<PgControl>& cluster) {
+  return find(storage, stanza, archiveInfo, walName, checkedKind(walName), cluster);
+}
+
+Bytes decodeArchivedWal(const ArchivedWalFile& file, ByteView stored) {
+  if (!file.stored) return Bytes(stored.begin(), stored.end());
+  Bytes out;
+  out.reserve(16u << 20);
+  BytesSink sink(out);
+  Pipeline pipeline(sink);
+  pipeline.add(newDecompressFilter(compressTypeFromName(file.repoFile)));
+  Sha1Meter& sha1 = pipeline.add(std::make_unique<Sha1Meter>());
+  pipeline.write(stored);
+  pipeline.close();
+  if (sha1.hex() != file.stored->sha1Hex) throw checksumMismatch(file, sha1.hex());
+  return out;
+}
+
+std::optional<ArchiveGetResult> archiveGet(Storage& storage, std::string_view stanza, const ArchiveInfo& archiveInfo,
+                                           std::string_view walName, const std::filesystem::path& destination,
+                                           const std::optional<PgControl>& cluster) {
+  const std::optional<ArchivedWalFile> found = find(storage, stanza, archiveInfo, walName, checkedKind(walName), cluster);
   if (!found) return std::nullopt;
   const std::optional<Bytes> stored = storage.get(found->repoFile);
   if (!stored) return std::nullopt;  // removed (expire) between listing and reading
@@ -78,11 +103,7 @@ std::optional<ArchiveGetResult> archiveGet(Storage& storage, std::string_view st
     if (found->stored) sha1 = &pipeline.add(std::make_unique<Sha1Meter>());
     pipeline.write(*stored);
     pipeline.close();
-    if (sha1 && sha1->hex() != found->stored->sha1Hex)
-      throw CommandError(ErrorCode::Checksum,
-                         "WAL file '" + found->repoFile + "' has checksum " + sha1->hex() +
-                             " but its name says " + found->stored->sha1Hex,
-                         "the archived file is corrupt; look for another copy of the segment");
+    if (sha1 && sha1->hex() != found->stored->sha1Hex) throw checksumMismatch(*found, sha1->hex());
     if (fd.close() != 0)
       throw CommandError(ErrorCode::FileWrite, "unable to close '" + temp + "': [" + std::to_string(errno) + "] " +
                                                    std::strerror(errno));

@@ -12,6 +12,7 @@
 #include "backup/archive_info.h"
 #include "backup/pg_control.h"
 #include "backup/storage.h"
+#include "backup/wal_name.h"
 
 namespace pgbr::backup {
 
@@ -19,6 +20,25 @@ struct ArchiveGetResult {
   std::string archiveId;  // where it was found: "15-1"
   std::string repoFile;   // repository path read
 };
+
+// Where archive-get finds a WAL file: the archive id, the stored file, and for segments and partials the
+// checksum and extension its name carries.
+struct ArchivedWalFile {
+  std::string archiveId;                  // "15-1"
+  std::string repoFile;                   // repository path of the stored file
+  std::optional<ArchivedWalName> stored;  // segments and partials; nullopt for .history and .backup files
+};
+
+// Finds `walName` as archive-get does (archive ids from archiveIdsToSearch, newest first). nullopt when the
+// archive does not have it. Throws CommandError: ParamInvalid for a name that is not WAL, ArchiveDuplicate when a
+// segment is stored with more than one checksum.
+std::optional<ArchivedWalFile> locateArchivedWal(Storage& storage, std::string_view stanza,
+                                                 const ArchiveInfo& archiveInfo, std::string_view walName,
+                                                 const std::optional<PgControl>& cluster);
+
+// The WAL content of `stored`, the stored bytes of `file`: decompressed by the file's extension and checked against
+// the SHA-1 in its name. Throws CommandError(Checksum) on a mismatch; decompression errors propagate.
+Bytes decodeArchivedWal(const ArchivedWalFile& file, ByteView stored);
 
 // Copies `walName` to `destination`. Returns nullopt when the archive does not have it (not an error:
 // PostgreSQL asks for files that do not exist yet). `cluster` selects the archive ids (nullopt: archive.info's

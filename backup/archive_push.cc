@@ -93,26 +93,24 @@ Bytes compress(ByteView data, CompressType type, int level) {
   return out;
 }
 
-}  // namespace
-
-ArchivePushResult archivePush(Storage& storage, std::string_view stanza, const ArchiveInfo& archiveInfo,
-                              const std::filesystem::path& walPath, const ArchivePushOptions& options) {
-  const std::string walName = walPath.filename().string();
+std::optional<WalFileKind> checkedKind(std::string_view walName) {
   const std::optional<WalFileKind> kind = walFileKind(walName);
   if (!kind)
-    throw CommandError(ErrorCode::ParamInvalid, "'" + walName + "' is not a WAL file name",
+    throw CommandError(ErrorCode::ParamInvalid, "'" + std::string(walName) + "' is not a WAL file name",
                        "archive-push takes the path of a WAL segment, partial segment, .history or .backup file "
                        "(archive_command passes it as %p)");
-  const ArchiveHistoryEntry& current = archiveInfo.current();
-  if (options.cluster) checkArchiveMatchesCluster(archiveInfo, *options.cluster);
+  return kind;
+}
 
-  const MappedWal mapped(walPath);
-  const ByteView wal = mapped.bytes();
+ArchivePushResult push(Storage& storage, std::string_view stanza, const ArchiveInfo& archiveInfo,
+                       const std::string& walName, WalFileKind kind, ByteView wal, const ArchivePushOptions& options,
+                       const PreparedWal* prepared) {
+  const ArchiveHistoryEntry& current = archiveInfo.current();
   ArchivePushResult result;
   result.archiveId = current.archiveId();
   const std::string directory = walDirectoryPath(stanza, result.archiveId, walName);
 
-  if (!walNameCarriesChecksum(*kind)) {
+  if (!walNameCarriesChecksum(kind)) {
     // .history and .backup: stored as they are, replacing an earlier copy (pgBackRest does not check them).
     result.repoFile = directory + "/" + walName;
     storage.put(result.repoFile, wal);
@@ -120,8 +118,11 @@ ArchivePushResult archivePush(Storage& storage, std::string_view stanza, const A
   }
 
   if (options.headerCheck) checkWalHeader(wal, walName, current);
+  if (prepared != nullptr && prepared->compressType != options.compressType) prepared = nullptr;
   // The name needs the SHA-1 and the content needs compressing: on two cores they run side by side.
-  std::future<std::string> hashing = std::async(std::launch::async, [wal] { return crypto::Sha1::hexOf(wal); });
+  std::future<std::string> hashing =
+      prepared != nullptr ? std::async(std::launch::deferred, [prepared] { return prepared->sha1Hex; })
+                          : std::async(std::launch::async, [wal] { return crypto::Sha1::hexOf(wal); });
   const std::vector<std::string> existing = findArchivedSegment(storage, directory, walName);
   if (!existing.empty()) {
     const std::string sha1 = hashing.get();
@@ -136,11 +137,34 @@ ArchivePushResult archivePush(Storage& storage, std::string_view stanza, const A
   }
 
   const int level = options.compressLevel.value_or(compressLevelDefault(options.compressType));
-  const Bytes compressed = options.compressType == CompressType::None ? Bytes()
-                                                                      : compress(wal, options.compressType, level);
+  const Bytes compressed = options.compressType == CompressType::None || prepared != nullptr
+                               ? Bytes()
+                               : compress(wal, options.compressType, level);
+  const ByteView stored = options.compressType == CompressType::None ? wal
+                          : prepared != nullptr                      ? ByteView(prepared->compressed)
+                                                                     : ByteView(compressed);
   result.repoFile = directory + "/" + archivedWalName(walName, hashing.get(), compressExtension(options.compressType));
-  storage.put(result.repoFile, options.compressType == CompressType::None ? wal : ByteView(compressed));
+  storage.put(result.repoFile, stored);
   return result;
+}
+
+}  // namespace
+
+ArchivePushResult archivePush(Storage& storage, std::string_view stanza, const ArchiveInfo& archiveInfo,
+                              const std::filesystem::path& walPath, const ArchivePushOptions& options) {
+  const std::string walName = walPath.filename().string();
+  const WalFileKind kind = *checkedKind(walName);
+  if (options.cluster) checkArchiveMatchesCluster(archiveInfo, *options.cluster);
+  const MappedWal mapped(walPath);
+  return push(storage, stanza, archiveInfo, walName, kind, mapped.bytes(), options, nullptr);
+}
+
+ArchivePushResult archivePushBytes(Storage& storage, std::string_view stanza, const ArchiveInfo& archiveInfo,
+                                   std::string_view walName, ByteView wal, const ArchivePushOptions& options,
+                                   const PreparedWal* prepared) {
+  const WalFileKind kind = *checkedKind(walName);
+  if (options.cluster) checkArchiveMatchesCluster(archiveInfo, *options.cluster);
+  return push(storage, stanza, archiveInfo, std::string(walName), kind, wal, options, prepared);
 }
 
 }  // namespace pgbr::backup

@@ -39,4 +39,19 @@ struct ArchivePushResult {
 ArchivePushResult archivePush(Storage& storage, std::string_view stanza, const ArchiveInfo& archiveInfo,
                               const std::filesystem::path& walPath, const ArchivePushOptions& options);
 
+// The SHA-1 and the compressed form of WAL content, computed by the caller while the content arrived (pgbrfs's
+// WAL inbox streams them as the writer's bytes come in, so that little is left to do at close).
+struct PreparedWal {
+  std::string sha1Hex;
+  CompressType compressType = CompressType::Gz;  // used only when it is options.compressType
+  Bytes compressed;                              // empty for CompressType::None
+};
+
+// The same for WAL content already in memory (pgbrfs's WAL inbox): `walName` is the file name (no directory),
+// `wal` its content, `prepared` (optional) its SHA-1 and compressed bytes. Same outcomes and errors, except
+// FileMissing.
+ArchivePushResult archivePushBytes(Storage& storage, std::string_view stanza, const ArchiveInfo& archiveInfo,
+                                   std::string_view walName, ByteView wal, const ArchivePushOptions& options,
+                                   const PreparedWal* prepared = nullptr);
+
 }  // namespace pgbr::backup

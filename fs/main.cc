@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 
+#include "backup/compress_type.h"
 #include "backup/posix_storage.h"
 #include "fs/exit_codes.h"
 #include "fs/fs_error.h"
@@ -25,6 +26,7 @@
 #include "fs/mount_table.h"
 #include "fs/passphrase_source.h"
 #include "fs/pgbrfs.h"
+#include "fs/wal_archive_view.h"
 
 namespace pgbr::fs {
 namespace {
@@ -41,6 +43,8 @@ pgbrfs options (-o NAME=VALUE):
     -o cipher-type=TYPE    aes-256-cbc or none (default: from the configuration)
     -o log-level=LEVEL     error, warn, info (default), detail or debug
     -o no-writeback        disable the kernel's writeback cache
+    -o compress-type=TYPE  compression of WAL archived through archive/<stanza>/: gz (default), lz4, zst, bz2, none
+    -o compress-level=N    its level (default 3 for gz, pgBackRest's default for the other types)
 The passphrase is never accepted on the command line. Sources, in order: passfile, extpass, systemd credential
 pgbrfs-cipher-pass, PGBACKREST_REPO1_CIPHER_PASS, the configuration file, a prompt on a terminal.
 
@@ -52,6 +56,8 @@ repository, 14 passphrase for an unencrypted repository, 15 passphrase source fa
 struct Options {
   PassphraseOptions cipher;
   std::optional<std::string> logLevel;
+  std::optional<std::string> compressType;
+  std::optional<std::string> compressLevel;
   bool noWriteback = false;
   bool showHelp = false;
   bool showVersion = false;
@@ -83,6 +89,14 @@ bool takeOwnOption(Options& options, std::string_view option) {
   const std::string_view value = equals == std::string_view::npos ? std::string_view() : option.substr(equals + 1);
   if (key == "log-level") {
     options.logLevel = std::string(value);
+    return true;
+  }
+  if (key == "compress-type") {
+    options.compressType = std::string(value);
+    return true;
+  }
+  if (key == "compress-level") {
+    options.compressLevel = std::string(value);
     return true;
   }
   if (key == "no-writeback") {
@@ -120,6 +134,34 @@ int processOption(void* data, const char* arg, int key, fuse_args*) {
   }
 }
 
+// The WAL view's compression from -o compress-type/compress-level: gz level 3 unless told (the other types default
+// to pgBackRest's level). Returns the problem when an option is invalid.
+std::optional<std::string> parseWalOptions(const Options& options, WalViewOptions& wal) {
+  if (options.compressType) {
+    std::optional<backup::CompressType> type;
+    try {
+      type = backup::parseCompressType(*options.compressType);
+    } catch (const std::exception&) {
+    }
+    if (!type) return "invalid compress-type '" + *options.compressType + "'";
+    wal.compressType = *type;
+    wal.compressLevel = wal.compressType == backup::CompressType::Gz ? 3 : backup::compressLevelDefault(*type);
+  }
+  if (options.compressLevel) {
+    try {
+      std::size_t used = 0;
+      const int level = std::stoi(*options.compressLevel, &used);
+      if (used != options.compressLevel->size()) throw std::invalid_argument("trailing characters");
+      backup::checkCompressLevel(wal.compressType, level);
+      wal.compressLevel = level;
+    } catch (const std::exception&) {
+      return "invalid compress-level '" + *options.compressLevel + "' for compress-type " +
+             std::string(backup::compressTypeName(wal.compressType));
+    }
+  }
+  return std::nullopt;
+}
+
 int fail(ExitCode code, const std::string& message, const std::string& hint = {}) {
   std::cerr << "pgbrfs: " << message << "\n";
   if (!hint.empty()) std::cerr << "HINT: " << hint << "\n";
@@ -147,6 +189,10 @@ int run(int argc, char** argv) {
                             "use error, warn, info, detail or debug");
     setLogLevel(*level);
   }
+  WalViewOptions walOptions;
+  if (std::optional<std::string> problem = parseWalOptions(options, walOptions))
+    return fail(kExitUsage, *problem, "compress-type takes gz, lz4, zst, bz2 or none; compress-level an integer in "
+                                      "the type's range (gz 0-9, bz2 1-9, lz4 -5-12, zst -7-22)");
 
   fuse_cmdline_opts cmdline{};
   // More workers than the kernel keeps writes in flight (max_background, 12): a write waiting for its predecessor
@@ -195,6 +241,7 @@ int run(int argc, char** argv) {
     if (check.infoFilesChecked == 0)
       log(LogLevel::Info, "repository '" + *options.backingDir + "' is empty: nothing to check (run stanza-create)");
     filesystem = std::make_unique<PgbrFs>(FsOptions{*options.backingDir, spec, !options.noWriteback});
+    filesystem->addView(std::make_unique<WalArchiveView>(*filesystem, walOptions));
   } catch (const FsError& e) {
     if (e.errorNumber() == EBUSY)
       return fail(kExitBackingDir, e.what(), "unmount it first (findmnt -t fuse.pgbrfs lists pgbrfs mounts)");

@@ -89,5 +89,32 @@ TEST(ArchiveGet, ContentNotMatchingItsNameIsAChecksumErrorAndNothingIsWritten) {
   EXPECT_FALSE(std::filesystem::exists(fixture.dir / "x.pgbackrest.tmp"));
 }
 
+// The in-memory lookup (pgbrfs's WAL view): where archive-get finds a file, and its verified content.
+TEST(ArchiveGet, LocateAndDecodeInMemory) {
+  ArchiveFixture fixture;
+  const Bytes wal = vectorSegment();
+  ArchivePushOptions options;
+  options.compressType = CompressType::Zst;
+  archivePushBytes(fixture.storage, "demo", archiveInfoFor(), kSegment, wal, options);
+  const std::optional<ArchivedWalFile> file = locateArchivedWal(fixture.storage, "demo", archiveInfoFor(), kSegment, std::nullopt);
+  ASSERT_TRUE(file);
+  EXPECT_EQ(file->archiveId, "15-1");
+  EXPECT_EQ(file->repoFile, "archive/demo/15-1/0000000100000000/" + std::string(kSegment) + "-" + kSegmentSha1 + ".zst");
+  EXPECT_EQ(decodeArchivedWal(*file, *fixture.storage.get(file->repoFile)), wal);
+  EXPECT_FALSE(locateArchivedWal(fixture.storage, "demo", archiveInfoFor(), "000000010000000000000004", std::nullopt));
+
+  const Bytes history = bytesOf("1\t0/C000100\treached consistency\n");
+  archivePushBytes(fixture.storage, "demo", archiveInfoFor(), "00000002.history", history, {});
+  const auto historyFile = locateArchivedWal(fixture.storage, "demo", archiveInfoFor(), "00000002.history", std::nullopt);
+  ASSERT_TRUE(historyFile);
+  EXPECT_EQ(historyFile->repoFile, "archive/demo/15-1/00000002.history");
+  EXPECT_EQ(decodeArchivedWal(*historyFile, history), history);
+
+  // Content that does not match the name's checksum is refused.
+  ArchivedWalFile wrong = *file;
+  wrong.stored->sha1Hex = std::string(40, 'a');
+  EXPECT_EQ(commandErrorOf([&] { decodeArchivedWal(wrong, *fixture.storage.get(file->repoFile)); }), ErrorCode::Checksum);
+}
+
 }  // namespace
 }  // namespace pgbr::backup

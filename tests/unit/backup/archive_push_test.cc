@@ -115,5 +115,57 @@ TEST(ArchivePush, RefusesNamesThatAreNotWalAndMissingFiles) {
   EXPECT_NE(message.find("unable to open missing file"), std::string::npos);
 }
 
+// The in-memory entry point (pgbrfs's WAL inbox) stores exactly what the file entry point stores.
+TEST(ArchivePush, BytesAndFileGiveTheSameRepository) {
+  for (CompressType type : {CompressType::Gz, CompressType::None, CompressType::Lz4, CompressType::Zst}) {
+    SCOPED_TRACE(std::string(compressTypeName(type)));
+    ArchiveFixture fromFile;
+    ArchiveFixture fromBytes;
+    const Bytes wal = vectorSegment();
+    ArchivePushOptions options;
+    options.compressType = type;
+    options.compressLevel = type == CompressType::Gz ? std::optional<int>(3) : std::nullopt;
+    const ArchivePushResult a = archivePush(fromFile.storage, "demo", archiveInfoFor(), fromFile.writeWal(kSegment, wal), options);
+    const ArchivePushResult b = archivePushBytes(fromBytes.storage, "demo", archiveInfoFor(), kSegment, wal, options);
+    EXPECT_EQ(a.repoFile, b.repoFile);
+    EXPECT_EQ(fromFile.snapshot(), fromBytes.snapshot());
+    EXPECT_EQ(archivePushBytes(fromBytes.storage, "demo", archiveInfoFor(), kSegment, wal, options).outcome,
+              ArchivePushResult::Outcome::AlreadyExists);
+  }
+}
+
+TEST(ArchivePush, PreparedChecksumAndCompressionAreUsed) {
+  ArchiveFixture fixture;
+  const Bytes wal = vectorSegment();
+  PreparedWal prepared{kSegmentSha1, CompressType::Gz, bytesOf("stands for the compressed segment")};
+  const ArchivePushResult result = archivePushBytes(fixture.storage, "demo", archiveInfoFor(), kSegment, wal, {}, &prepared);
+  EXPECT_EQ(test::readFile(fixture.repoRoot / result.repoFile), prepared.compressed);
+  // Prepared for another compress type: ignored.
+  ArchiveFixture other;
+  ArchivePushOptions zst;
+  zst.compressType = CompressType::Zst;
+  const ArchivePushResult computed = archivePushBytes(other.storage, "demo", archiveInfoFor(), kSegment, wal, zst, &prepared);
+  EXPECT_NE(test::readFile(other.repoRoot / computed.repoFile), prepared.compressed);
+  EXPECT_TRUE(computed.repoFile.ends_with(".zst"));
+}
+
+TEST(ArchivePush, BytesErrorsAreTheSame) {
+  ArchiveFixture fixture;
+  Bytes wal = vectorSegment();
+  EXPECT_EQ(commandErrorOf([&] { archivePushBytes(fixture.storage, "demo", archiveInfoFor(), "RECOVERYXLOG", wal, {}); }),
+            ErrorCode::ParamInvalid);
+  EXPECT_EQ(commandErrorOf([&] { archivePushBytes(fixture.storage, "demo", archiveInfoFor(42), kSegment, wal, {}); }),
+            ErrorCode::ArchiveMismatch);
+  EXPECT_EQ(commandErrorOf([&] { archivePushBytes(fixture.storage, "demo", archiveInfoFor(), kSegment, ByteView(wal).first(20), {}); }),
+            ErrorCode::Format);
+  EXPECT_TRUE(fixture.snapshot().empty());
+  archivePushBytes(fixture.storage, "demo", archiveInfoFor(), kSegment, wal, {});
+  const auto before = fixture.snapshot();
+  wal[5000] ^= 1;
+  EXPECT_EQ(commandErrorOf([&] { archivePushBytes(fixture.storage, "demo", archiveInfoFor(), kSegment, wal, {}); }),
+            ErrorCode::ArchiveDuplicate);
+  EXPECT_EQ(fixture.snapshot(), before);
+}
+
 }  // namespace
 }  // namespace pgbr::backup

@@ -1,0 +1,51 @@
+#include "fs/wal_stream.h"
+
+#include <algorithm>
+
+#include "backup/compress_filter.h"
+
+namespace pgbr::fs {
+
+WalStream::WalStream(backup::CompressType type, int level) : type_(type) {
+  sha1_ = &pipeline_.add(std::make_unique<backup::Sha1Meter>());  // of the plaintext: added before compression
+  if (type != backup::CompressType::None) {
+    compressed_.reserve(8u << 20);
+    pipeline_.add(backup::newCompressFilter(type, level));
+  }
+}
+
+void WalStream::written(const Bytes& content, std::uint64_t offset, std::uint64_t size) {
+  if (broken_ || size == 0) return;
+  if (offset < fed_) {
+    broken_ = true;
+    ahead_.clear();
+    return;
+  }
+  std::uint64_t& end = ahead_[offset];
+  end = std::max(end, offset + size);
+  try {
+    while (!ahead_.empty() && ahead_.begin()->first <= fed_) {
+      const std::uint64_t rangeEnd = ahead_.begin()->second;
+      ahead_.erase(ahead_.begin());
+      if (rangeEnd <= fed_) continue;
+      pipeline_.write(ByteView(content).subspan(fed_, rangeEnd - fed_));
+      fed_ = rangeEnd;
+    }
+  } catch (...) {
+    broken_ = true;  // the full computation at close reports the problem, if any
+    ahead_.clear();
+  }
+}
+
+std::optional<backup::PreparedWal> WalStream::finish(std::uint64_t size) {
+  if (broken_ || fed_ != size || !ahead_.empty()) return std::nullopt;
+  broken_ = true;  // finished: nothing more can be fed
+  try {
+    pipeline_.close();
+  } catch (...) {
+    return std::nullopt;
+  }
+  return backup::PreparedWal{sha1_->hex(), type_, std::move(compressed_)};
+}
+
+}  // namespace pgbr::fs

@@ -25,6 +25,7 @@
 #include "fs/mount_table.h"
 #include "fs/passphrase_source.h"
 #include "fs/pgbrfs.h"
+#include "fs/snapshot_view.h"
 
 namespace pgbr::fs {
 namespace {
@@ -195,6 +196,7 @@ int run(int argc, char** argv) {
     if (check.infoFilesChecked == 0)
       log(LogLevel::Info, "repository '" + *options.backingDir + "' is empty: nothing to check (run stanza-create)");
     filesystem = std::make_unique<PgbrFs>(FsOptions{*options.backingDir, spec, !options.noWriteback});
+    filesystem->addView(std::make_unique<SnapshotView>(*filesystem));
   } catch (const FsError& e) {
     if (e.errorNumber() == EBUSY)
       return fail(kExitBackingDir, e.what(), "unmount it first (findmnt -t fuse.pgbrfs lists pgbrfs mounts)");

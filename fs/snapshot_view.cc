@@ -84,7 +84,7 @@ class SnapshotFile final : public ViewFile {
 
 }  // namespace
 
-SnapshotView::SnapshotView(PgbrFs& fs) : fs_(fs) {
+SnapshotView::SnapshotView(PgbrFs& fs) : fs_(fs), started_(std::time(nullptr)) {
   struct stat st {};
   if (::fstat(fs_.backing().rootFd(), &st) == 0) {
     ownerUid_ = st.st_uid;
@@ -128,12 +128,16 @@ bool SnapshotView::stanzaExists(const std::string& stanza) {
 
 // The current backups of the stanza, reloaded when backup.info changed (checked at most once a second).
 std::vector<std::string> SnapshotView::labels(const std::string& stanza) {
-  if (!stanzaExists(stanza)) throw FsError(ENOENT, "no stanza '" + stanza + "' in the repository");
   const std::string infoPath = backup::backupInfoPath(stanza);
-  std::lock_guard lock(mutex_);
-  Stanza& state = stanzas_[stanza];
   const auto now = std::chrono::steady_clock::now();
-  if (state.checkedAt.time_since_epoch().count() != 0 && now - state.checkedAt < kRecheckAfter) return state.labels;
+  std::lock_guard lock(mutex_);
+  if (auto it = stanzas_.find(stanza); it != stanzas_.end() && now - it->second.checkedAt < kRecheckAfter)
+    return it->second.labels;
+  if (!stanzaExists(stanza)) {
+    stanzas_.erase(stanza);
+    throw FsError(ENOENT, "no stanza '" + stanza + "' in the repository");
+  }
+  Stanza& state = stanzas_[stanza];
   std::optional<backup::StorageInfo> signature = fs_.backing().info(infoPath);
   if (!signature) signature = fs_.backing().info(infoPath + backup::kInfoCopyExtension);
   if (state.checkedAt.time_since_epoch().count() != 0 && sameFile(signature, state.signature)) {
@@ -191,6 +195,7 @@ struct stat SnapshotView::directoryStat(std::uint64_t inode) const {
   st.st_ino = static_cast<ino_t>(inode);
   st.st_size = 4096;
   st.st_blksize = 4096;
+  st.st_atim.tv_sec = st.st_mtim.tv_sec = st.st_ctim.tv_sec = started_;
   return st;
 }
 

@@ -67,6 +67,7 @@ class SnapshotView final : public View {
   PgbrFs& fs_;
   uid_t ownerUid_ = 0;
   gid_t ownerGid_ = 0;
+  time_t started_;  // times of snapshot/, snapshot/<stanza> and latest: when the mount started
   std::mutex mutex_;
   std::map<std::string, Stanza> stanzas_;
   // Trees by "<stanza>/<label>", most recently used first.

@@ -4,7 +4,8 @@
 # its tables have the contents recorded when the backup was taken. Backups made by `pgbr backup` through an
 # encrypted mount (full, diff, incr; a tablespace), and by the real pgbackrest 2.45 (the generated repositories):
 # enc-gz-bundle (repo1-bundle=y: bundle members decrypted one by one; full and incr, whose files come from all three
-# backups of the set), enc-none (diff) and enc-zst (incr). Then a corrupted copy of enc-gz: the damaged file reads
+# backups of the set), enc-none (diff) and enc-zst (incr); the unencrypted plain-gz incr compared entry by entry
+# with `pgbackrest restore` of it (lib/restore_tree.py). Then a corrupted copy of enc-gz: the damaged file reads
 # as EIO with one log line naming the snapshot file and the repository file, every other file copies as from the
 # intact repository; and the snapshot refuses changes.
 # Usage: pgbrfs_snapshot_test.sh BUILD_DIR GENERATED_DIR
@@ -186,6 +187,37 @@ for run in "enc-gz-bundle full" "enc-gz-bundle incr" "enc-none diff" "enc-zst in
     bad "$name $type: row counts $(tr '\n' ';' <<<"$last_sums"), expected $(expected_counts "$type")"
   expected_sums[$type]=${expected_sums[$type]:-$last_sums}
 done
+
+# ---------------------------------------------------------------------------------------------------------------------
+pg_step "unencrypted plain-gz (cipher-type=none): the copy of the incr snapshot equals pgbackrest restore"
+mkdir -p "$work/mnt-plain-gz"
+pgbrfs_mount "$(pgbr_repo_field plain-gz 3)" "$work/mnt-plain-gz" -o cipher-type=none
+read -r full diff incr <<<"$(labels_of plain-gz)"
+mine=$work/plain-mine oracle=$work/plain-oracle
+cp -a "$work/mnt-plain-gz/snapshot/demo/$incr/." "$mine/"
+install -d -o "$PG_OS_USER" -g "$PG_OS_USER" -m 0700 "$oracle"
+pgbackrest_run --config="$(pgbr_repo_field plain-gz 2)" --stanza=demo --log-level-console=warn --pg1-path="$oracle" \
+  --set="$incr" --tablespace-map-all="$oracle-ts" --process-max=2 restore
+# restore_tree.py follows tablespace links by absolute path: move the snapshot's tablespace where pgbackrest put its.
+for link in "$mine"/pg_tblspc/*; do
+  oid=$(basename "$link")
+  name=$(basename "$(readlink "$oracle/pg_tblspc/$oid")")
+  [[ $(readlink "$link") == "../pgbrfs_tblspc/$oid" ]] || bad "pg_tblspc/$oid -> $(readlink "$link")"
+  mkdir -p "$mine-ts"
+  mv "$mine/pgbrfs_tblspc/$oid" "$mine-ts/$name"
+  ln -sfn "$mine-ts/$name" "$link"
+  chown -h "$PG_OS_USER:$PG_OS_USER" "$link"
+done
+rmdir "$mine/pgbrfs_tblspc"
+if diff <("$here/lib/restore_tree.py" "$mine" --skip postgresql.auto.conf) \
+  <("$here/lib/restore_tree.py" "$oracle" --skip postgresql.auto.conf --skip recovery.signal | grep -v '^pg_data/recovery.signal skipped$') \
+  >"$work/tree.diff"; then
+  ok "plain-gz $incr: paths, types, modes, owners, sizes, mtimes and SHA-1s equal pgbackrest restore ($(grep -c . <("$here/lib/restore_tree.py" "$mine")) entries)"
+else
+  bad "plain-gz $incr: the copy differs from pgbackrest restore"
+  head -20 "$work/tree.diff" | sed 's/^/        /'
+fi
+rm -rf "$mine" "$mine-ts" "$oracle" "$oracle-ts"
 
 # ---------------------------------------------------------------------------------------------------------------------
 pg_step "a corrupted copy of enc-gz: EIO for the damaged file, a log line, every other file intact"

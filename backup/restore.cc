@@ -17,8 +17,10 @@
 #include <thread>
 #include <vector>
 
+#include "backup/backup_file_stream.h"
 #include "backup/compress_filter.h"
 #include "backup/compress_type.h"
+#include "backup/format_error.h"
 #include "backup/info_file_loader.h"
 #include "backup/info_report.h"
 #include "backup/meter.h"
@@ -38,7 +40,6 @@ constexpr std::string_view kPgControl = "pg_data/global/pg_control";
 // Not restored, as pgBackRest does not: the restore creates the tablespace links itself (possibly remapped), and
 // PostgreSQL would otherwise recreate them from this file with the paths of the backed-up cluster.
 constexpr std::string_view kTablespaceMap = "pg_data/tablespace_map";
-constexpr std::string_view kEmptySha1 = "da39a3ee5e6b4b0d3255bfef95601890afd80709";
 
 std::string errnoText() { return "[" + std::to_string(errno) + "] " + std::strerror(errno); }
 
@@ -161,8 +162,6 @@ class Restorer {
   const RestoreOptions& options_;
   Manifest manifest_;
   std::string label_;
-  std::string extension_;
-  CompressType compressType_ = CompressType::None;
   std::vector<Target> targets_;              // longest prefix first
   std::map<std::string, std::string> links_;  // links to create: manifest name -> destination
   std::set<std::string> fileNames_, pathNames_;
@@ -370,8 +369,8 @@ void Restorer::restoreFile(const Job& job) {
   UniqueFd out(::open(destination.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (!out) throwWrite("open", destination);
   if (file.size > 0) {
-    const ManifestFileLocation location = manifest_.fileLocation(file, extension_);
-    const std::string repoFile = stanzaBackupPath(options_.stanza) + "/" + location.path;
+    const StoredBackupFile stored = storedBackupFile(manifest_, file, options_.stanza);
+    const std::string& repoFile = stored.repoPath;
     UniqueFd in(repo_.openBeneath(repoFile, O_RDONLY | O_CLOEXEC));
     if (!in) {
       if (errno == ENOENT)
@@ -384,12 +383,12 @@ void Restorer::restoreFile(const Job& job) {
     }
     FdSink sink(out.get(), destination);
     Pipeline pipeline(sink);
-    pipeline.add(newDecompressFilter(compressType_, manifest_.backup.bundleRaw.value_or(false)));
+    pipeline.add(newDecompressFilter(stored.compressType, stored.raw));
     Sha1Meter& sha = pipeline.add(std::make_unique<Sha1Meter>());
     SizeMeter& size = pipeline.add(std::make_unique<SizeMeter>());
-    const bool bundled = file.bundleId.has_value();
-    std::uint64_t offset = location.offset;
-    std::uint64_t remaining = bundled ? location.size : UINT64_MAX;
+    const bool bundled = stored.length.has_value();
+    std::uint64_t offset = stored.offset;
+    std::uint64_t remaining = stored.length.value_or(UINT64_MAX);
     std::vector<unsigned char> buffer(Pipeline::kDefaultBufferSize);
     try {
       while (remaining > 0) {
@@ -418,7 +417,7 @@ void Restorer::restoreFile(const Job& job) {
                              repoFile + "': " + e.what(),
                          "the repository file is corrupt; run pgbackrest verify, or restore another set with --set");
     }
-    const std::string expected = file.checksum.value_or(std::string(kEmptySha1));
+    const std::string& expected = stored.checksum;
     if (size.size() != file.size || sha.hex() != expected)
       throw CommandError(ErrorCode::Checksum,
                          "error restoring '" + file.name + "' from repository file '" + repo_.root() + "/" + repoFile +
@@ -505,12 +504,11 @@ RestoreResult Restorer::run() {
   checkSupported();
   result_.label = label_;
   result_.pgVersion = manifest_.backupDb.version;
-  const std::string compressName = manifest_.options.compressType.value_or(manifest_.options.compress ? "gz" : "none");
-  const std::optional<CompressType> type = parseCompressType(compressName);
-  if (!type)
-    throw CommandError(ErrorCode::Format, "backup set " + label_ + " has unknown compress type '" + compressName + "'");
-  compressType_ = *type;
-  extension_ = std::string(compressExtension(compressType_));
+  try {
+    manifestCompressType(manifest_);
+  } catch (const FormatError& e) {
+    throw CommandError(ErrorCode::Format, e.what());
+  }
   for (const ManifestFile& file : manifest_.files) {
     if (file.name != kTablespaceMap) fileNames_.insert(file.name);
     owners_.learn(file.user, file.group);

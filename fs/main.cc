@@ -27,6 +27,7 @@
 #include "fs/passphrase_source.h"
 #include "fs/pgbrfs.h"
 #include "fs/wal_archive_view.h"
+#include "fs/snapshot_view.h"
 
 namespace pgbr::fs {
 namespace {
@@ -242,6 +243,7 @@ int run(int argc, char** argv) {
       log(LogLevel::Info, "repository '" + *options.backingDir + "' is empty: nothing to check (run stanza-create)");
     filesystem = std::make_unique<PgbrFs>(FsOptions{*options.backingDir, spec, !options.noWriteback});
     filesystem->addView(std::make_unique<WalArchiveView>(*filesystem, walOptions));
+    filesystem->addView(std::make_unique<SnapshotView>(*filesystem));
   } catch (const FsError& e) {
     if (e.errorNumber() == EBUSY)
       return fail(kExitBackingDir, e.what(), "unmount it first (findmnt -t fuse.pgbrfs lists pgbrfs mounts)");

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "backup/backup_file_stream.h"
+#include "backup/snapshot_tree.h"
 #include "backup/compress_filter.h"
 #include "backup/compress_type.h"
 #include "backup/format_error.h"
@@ -179,13 +180,6 @@ void Restorer::checkSupported() const {
     throw CommandError(ErrorCode::FeatureNotSupported,
                        "backup set " + label_ + " uses block incremental storage, which pgbr restore does not read",
                        "restore this set with pgbackrest");
-  if (options_.repoEncrypted && manifest_.backup.bundle.value_or(false))
-    throw CommandError(
-        ErrorCode::FeatureNotSupported,
-        "backup set " + label_ + " stores files in bundles, which cannot be restored through an encrypted pgbrfs mount",
-        "each bundle member is encrypted separately and the mount serves a file as one encrypted stream, so bundle "
-        "files read as errors (EIO)\nrestore this set with pgbackrest (it decrypts bundle members), or back up "
-        "without repo1-bundle");
 }
 
 void Restorer::mapTargets() {
@@ -369,7 +363,19 @@ void Restorer::restoreFile(const Job& job) {
   UniqueFd out(::open(destination.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (!out) throwWrite("open", destination);
   if (file.size > 0) {
-    const StoredBackupFile stored = storedBackupFile(manifest_, file, options_.stanza);
+    StoredBackupFile stored = storedBackupFile(manifest_, file, options_.stanza);
+    if (options_.repoEncrypted && stored.length) {
+      // Bundle members are encrypted one by one, so the mount's raw view cannot serve them (EIO); its snapshot
+      // view decrypts and decompresses each member (checking it) and the pipeline below checks it again.
+      const std::optional<std::string> inSnapshot = snapshotPathOf(file.name);
+      if (!inSnapshot)
+        throw CommandError(ErrorCode::Format, "manifest file '" + file.name + "' has no place in a data directory");
+      stored.repoPath = "snapshot/" + options_.stanza + "/" + label_ + "/" + *inSnapshot;
+      stored.offset = 0;
+      stored.length.reset();
+      stored.compressType = CompressType::None;
+      stored.raw = false;
+    }
     const std::string& repoFile = stored.repoPath;
     UniqueFd in(repo_.openBeneath(repoFile, O_RDONLY | O_CLOEXEC));
     if (!in) {

@@ -53,8 +53,8 @@ std::string selectBackupSet(Storage& repo, const std::string& stanza, const std:
 
 // Restores the set. Throws CommandError: PathMissing when pg1-path does not exist; PathNotEmpty when it (or a
 // tablespace directory) holds files and neither delta nor force is set; PgRunning when postmaster.pid exists;
-// FeatureNotSupported for bundled or block-incremental backups on an encrypted repository (the mount cannot serve
-// bundle members) and for block-incremental backups anywhere; FileMissing for a backup file absent from the
+// FeatureNotSupported for block-incremental backups (bundle members on an encrypted repository are read through
+// the mount's snapshot view, which decrypts them one by one); FileMissing for a backup file absent from the
 // repository; Checksum when a restored file's size or SHA-1 differs from the manifest (naming the file and the
 // repository file); Format for a file that does not decompress; FileWrite/FileOpen for the destination.
 // global/pg_control is written last, so an interrupted restore cannot be started.

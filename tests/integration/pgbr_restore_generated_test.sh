@@ -119,11 +119,22 @@ grep -q 'restored log file ".*" from archive' "$(pg_cluster_log "$incr_dir")" &&
   ok "PostgreSQL recovered WAL through pgbr archive-get" || bad "no WAL restored by restore_command"
 pg_cluster_stop "$incr_dir"
 
-pg_step "enc-gz-bundle: bundles through an encrypted mount are refused"
-pgbr_expect_status "enc-gz-bundle restore" 67 "$PGBR" --config="${conf[enc-gz-bundle]}" \
-  --repo1-path="${view[enc-gz-bundle]}" --stanza=demo --log-level-file=off --pg1-path="$work/bundle" restore
-grep -q 'stores files in bundles, which cannot be restored through an encrypted pgbrfs mount' <<<"$PGBR_OUT" &&
-  ok "message names the limitation" || bad "message: $PGBR_OUT"
-[[ -z $(ls -A "$work/bundle" 2>/dev/null) ]] && ok "nothing restored" || bad "files restored before the refusal"
+pg_step "enc-gz-bundle: bundled sets through an encrypted mount (members read through the snapshot view)"
+name=enc-gz-bundle
+label=$(pgbackrest_run --config="${conf[$name]}" --stanza=demo --output=json info |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["backup"][-1]["label"])')
+mine=$work/pgbr-$name oracle=$work/oracle-$name
+install -d -o postgres -g postgres -m 0700 "$oracle"
+pgbackrest_run --config="${conf[$name]}" --stanza=demo --log-level-console=warn --pg1-path="$oracle" --set="$label" \
+  --tablespace-map-all="$oracle-ts" --type=immediate --target-action=promote restore
+if "$PGBR" --config="${conf[$name]}" --repo1-path="${view[$name]}" --stanza=demo --log-level-file=off \
+  --log-level-console=info --pg1-path="$mine" --set="$label" --tablespace-map-all="$mine-ts" \
+  --type=immediate --target-action=promote --process-max=2 restore >"$work/restore.log" 2>&1; then
+  ok "$name $label: pgbr restore, $(grep -o 'restore size = .*' "$work/restore.log")"
+  compare_restores "$name $label" "$mine" "$oracle"
+else
+  bad "$name $label: pgbr restore failed"
+  tail -5 "$work/restore.log" | sed 's/^/        /'
+fi
 
 pgbr_test_end

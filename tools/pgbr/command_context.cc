@@ -66,6 +66,14 @@ bool CommandContext::fromCommandLine(std::string_view option) const {
   return origin && origin->kind == backup::ConfigSourceKind::CommandLine;
 }
 
+bool CommandContext::jsonOutput() const {
+  const std::string output = value("output").value_or("text");
+  if (output != "text" && output != "json")
+    throw backup::CommandError(backup::ErrorCode::OptionInvalidValue,
+                               "'" + output + "' is not allowed for 'output' option", "use text or json");
+  return output == "json";
+}
+
 backup::CommandLock CommandContext::lockBackups() const {
   std::optional<backup::CommandLock::Owner> owner;
   struct stat repo {};

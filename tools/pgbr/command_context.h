@@ -44,6 +44,8 @@ class CommandContext {
   // archive-timeout style options: seconds with up to 3 decimals.
   std::chrono::milliseconds duration(std::string_view option) const;
   std::string stanza() const { return required("stanza"); }
+  // --output: true for json, false for text (the default); anything else is CommandError(OptionInvalidValue).
+  bool jsonOutput() const;
   // The stanza's backup lock (lock-path), shared with pgBackRest: held by backup, expire and stanza-create.
   backup::CommandLock lockBackups() const;
   // compress-type, and compress-level checked against it (nullopt: the type's default). Throw

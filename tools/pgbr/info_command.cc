@@ -10,17 +10,14 @@
 namespace pgbr::tools {
 
 int infoCommand(CommandContext& context) {
-  const std::string output = context.value("output").value_or("text");
-  if (output != "text" && output != "json")
-    throw backup::CommandError(backup::ErrorCode::OptionInvalidValue,
-                               "'" + output + "' is not allowed for 'output' option", "use text or json");
+  const bool json = context.jsonOutput();
   backup::InfoReportOptions options;
   options.cipherType = crypto::cipherTypeName(context.repoCipherType());
   options.stanza = context.value("stanza");
   options.set = context.value("set");
   options.repoPath = context.repoPath();
   const backup::InfoReport report = backup::collectInfoReport(context.repo(), options);
-  std::cout << (output == "json" ? backup::renderInfoReportJson(report) : backup::renderInfoReportText(report));
+  std::cout << (json ? backup::renderInfoReportJson(report) : backup::renderInfoReportText(report));
   std::cout.flush();
   return 0;
 }

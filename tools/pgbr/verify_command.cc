@@ -10,15 +10,12 @@
 namespace pgbr::tools {
 
 int verifyCommand(CommandContext& context) {
-  const std::string output = context.value("output").value_or("text");
-  if (output != "text" && output != "json")
-    throw backup::CommandError(backup::ErrorCode::OptionInvalidValue,
-                               "'" + output + "' is not allowed for 'output' option", "use text or json");
+  const bool json = context.jsonOutput();
   backup::VerifyOptions options;
   options.encryptedMount = context.repoCipherType() != crypto::CipherType::None;
   options.repoPath = context.repoPath();
   const backup::VerifyReport report = backup::verifyStanza(context.repo(), context.stanza(), options, context.log());
-  std::cout << (output == "json" ? backup::renderVerifyJson(report) : backup::renderVerifyText(report));
+  std::cout << (json ? backup::renderVerifyJson(report) : backup::renderVerifyText(report));
   std::cout.flush();
   if (!report.ok())
     throw backup::CommandError(backup::ErrorCode::Command,

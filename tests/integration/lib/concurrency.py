@@ -11,9 +11,10 @@ Families of files:
               application); a renamer moves and unlinks them; readers through the mount must only ever see complete
               versions that a writer completed.
   f/S         one file of S_REGIONS pages written at the same time by two writers through their own descriptors
-              (O_RDWR, pwrite of whole pages, close), each owning every other page; readers check that every page
-              is one complete version of its region, the backing checker the same on the decrypted backing file, and
-              at the end every page holds the last version its owner wrote.
+              (O_RDWR, pwrite of whole pages, close), each owning every other page; readers check the size and that
+              no page holds another region (a page read while it is being written may mix two versions of it, as on
+              a local file system: counted), the backing checker that every page of the decrypted backing file is
+              one complete version, and at the end every page holds the last version its owner wrote.
   e/B*        rewritten in place through the mount (O_TRUNC, or reopened and overwritten then ftruncated) by several
               writers, one at a time per file (flock on a lock file outside the mount). Under the shared lock, the
               mount and the backing file (decrypted with openssl) must hold exactly the last version written: close(2)
@@ -76,14 +77,14 @@ def s_page(region, gen):
 def s_problems(data):
     """Pages of the shared file f/S that are not one complete version of their region."""
     if len(data) != S_REGIONS * PAGE:
-        return ["f/S torn: %d bytes, %d expected" % (len(data), S_REGIONS * PAGE)]
+        return ["f/S short file: %d bytes, %d expected" % (len(data), S_REGIONS * PAGE)]
     out = []
     for r in range(S_REGIONS):
         page = data[r * PAGE:(r + 1) * PAGE]
         problem = verify(page)
         if problem is None and header_of(page)[0] != "S%02d" % r:
-            problem = "holds the page of %s" % header_of(page)[0]
-        if problem:
+            out.append("f/S page %d holds the page of %s" % (r, header_of(page)[0]))
+        elif problem:
             out.append("f/S page %d torn: %s" % (r, problem))
     return out
 
@@ -372,8 +373,14 @@ class Worker:
                     self.fail("reading f/S: %s (at: %s)" % (e, self.last_step()))
                     continue
                 problems = s_problems(data)
-                if problems:
+                # A read racing a pwrite of the same page may see part of each version: Linux does not make buffered
+                # reads atomic against writes, on a local file system either (tmpfs and ext4 show the same rate).
+                # Counted, not failed; published content (backing checker) and the end state are exact.
+                mixed = [x for x in problems if x.startswith("f/S page ") and " torn: " in x]
+                if len(mixed) < len(problems):
                     self.fail("read f/S through the mount: %s" % "; ".join(problems[:3]))
+                elif mixed:
+                    self.stats["S reads with a page mid-write (allowed)"] += 1
                 else:
                     self.stats["S reads verified"] += 1
             elif self.rng.random() < 0.7:

@@ -24,6 +24,7 @@ import json
 import os
 import re
 import sys
+import time
 import zlib
 
 STAGING = ".pgbrfs-staging"
@@ -158,6 +159,17 @@ class Scan:
                 out.append(os.path.normpath(os.path.join(rel_root, n)))
         return sorted(out)
 
+    def mount_problem(self, rel, plain):
+        try:
+            with open(os.path.join(self.args.mount, rel), "rb") as f:
+                through = f.read()
+        except OSError as e:
+            return "reading through the mount: %s" % e
+        if through != plain:
+            return "the mount reads %d bytes, openssl decrypts %d bytes%s" % (
+                len(through), len(plain), "" if len(through) != len(plain) else " (different content)")
+        return None
+
     def check_file(self, rel):
         path = os.path.join(self.args.backing, rel)
         st = os.lstat(path)
@@ -173,14 +185,13 @@ class Scan:
         if plain is None:
             self.fail("decrypt", "%s: %s" % (rel, err))
             return
-        try:
-            with open(os.path.join(self.args.mount, rel), "rb") as f:
-                through = f.read()
-            if through != plain:
-                self.fail("mount", "%s: the mount reads %d bytes, openssl decrypts %d bytes%s" % (
-                    rel, len(through), len(plain), "" if len(through) != len(plain) else " (different content)"))
-        except OSError as e:
-            self.fail("mount", "%s: reading through the mount: %s" % (rel, e))
+        problem = self.mount_problem(rel, plain)
+        if problem:
+            # Once more after the kernel's attribute timeout (1 s): tells a stale cache from a lasting error.
+            time.sleep(2)
+            again = self.mount_problem(rel, plain)
+            self.fail("mount", "%s: %s; 2 s later: %s" % (rel, problem, again or "reads correctly"))
+            return  # not cached: the next scan reads it again
         base = os.path.basename(rel)
         if base.endswith(TMP):
             self.counts["tmp"] += 1

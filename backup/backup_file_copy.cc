@@ -15,6 +15,7 @@
 #include "backup/fd_sink.h"
 #include "backup/pgbackrest_error.h"
 #include "backup/pipeline.h"
+#include "backup/storage_error.h"
 #include "backup/unique_fd.h"
 #include "crypto/cipher_offsets.h"
 #include "crypto/sha1.h"
@@ -88,6 +89,19 @@ struct CopyJob {
   const FileComparison* comparison;
 };
 
+// Removes a temporary file that was not renamed (copy failed or the source vanished); best effort.
+struct TempFileGuard {
+  PosixStorage& repo;
+  std::string path;
+  ~TempFileGuard() {
+    if (path.empty()) return;
+    try {
+      repo.remove(path);
+    } catch (...) {  // the failure being reported matters more; the next backup removes the directory anyway
+    }
+  }
+};
+
 class FileCopier {
  public:
   FileCopier(const Manifest& manifest, PosixStorage& repo, std::string backupDir, const BackupCopyOptions& options)
@@ -111,10 +125,15 @@ class FileCopier {
         return result;
       }
     }
+    // Written under pgBackRest's temporary name and renamed once complete, as pgBackRest does: a copy that fails or
+    // is killed (its descriptor closed by the kernel, which a pgbrfs mount publishes) never leaves a partial file
+    // under the final name.
     const std::string target = backupDir_ + "/" + file.name + std::string(extension_);
-    UniqueFd out(repo_.openBeneath(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640));
-    if (!out) failErrno(ErrorCode::FileOpen, "unable to open file for write", target, errno);
-    FdSink sink(out.get(), target, "is the repository file system (the pgbrfs mount) full or unmounted?");
+    const std::string temp = target + kTempSuffix;
+    UniqueFd out(repo_.openBeneath(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640));
+    if (!out) failErrno(ErrorCode::FileOpen, "unable to open file for write", temp, errno);
+    TempFileGuard guard{repo_, temp};
+    FdSink sink(out.get(), temp, "is the repository file system (the pgbrfs mount) full or unmounted?");
     Pipeline pipeline(sink, kBackupBufferSize);
     RepoWriteSpec spec;
     spec.compressType = options_.compressType;
@@ -130,14 +149,20 @@ class FileCopier {
     });
     if (!found) {
       out.reset();
-      repo_.remove(target);
       result.vanished = true;
       return result;
     }
     pipeline.close();
     if (::close(out.release()) != 0)
-      failErrno(ErrorCode::FileWrite, "unable to close file", target, errno,
+      failErrno(ErrorCode::FileWrite, "unable to close file", temp, errno,
                 "is the repository file system (the pgbrfs mount) full or unmounted?");
+    try {
+      repo_.rename(temp, target);
+    } catch (const StorageError& e) {
+      throw CommandError(ErrorCode::FileWrite, e.what(),
+                         "is the repository file system (the pgbrfs mount) full or unmounted?");
+    }
+    guard.path.clear();
     result.write = meters.result();
     if (pages) result.pages = pages->finish();
     return result;

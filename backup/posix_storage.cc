@@ -182,6 +182,17 @@ void PosixStorage::put(const std::string& path, ByteView data, const StorageWrit
     throw StorageError::fromErrno("unable to sync directory of '" + path + "'", errno);
 }
 
+void PosixStorage::rename(const std::string& from, const std::string& to) {
+  validateRepoPath(from);
+  validateRepoPath(to);
+  UniqueFd fromDir(openBeneath(repoPathParent(from), O_PATH | O_DIRECTORY));
+  if (fromDir.get() < 0) throw StorageError::fromErrno("unable to open directory of '" + from + "'", errno);
+  UniqueFd toDir(openBeneath(repoPathParent(to), O_PATH | O_DIRECTORY));
+  if (toDir.get() < 0) throw StorageError::fromErrno("unable to open directory of '" + to + "'", errno);
+  if (::renameat(fromDir.get(), repoPathName(from).c_str(), toDir.get(), repoPathName(to).c_str()) != 0)
+    throw StorageError::fromErrno("unable to move '" + from + "' to '" + to + "'", errno);
+}
+
 bool PosixStorage::remove(const std::string& path) {
   validateRepoPath(path);
   UniqueFd dir(openBeneath(repoPathParent(path), O_PATH | O_DIRECTORY));

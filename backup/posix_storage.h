@@ -24,6 +24,8 @@ class PosixStorage : public Storage {
   std::optional<std::vector<std::string>> list(const std::string& path) override;
   void put(const std::string& path, ByteView data, const StorageWriteOptions& options = {}) override;
   bool remove(const std::string& path) override;
+  // Renames `from` to `to` (both beneath the root; replaces `to`). Throws StorageError naming both paths.
+  void rename(const std::string& from, const std::string& to);
   // Removes the directory `path` and everything below it (links are removed, never followed); returns false
   // when nothing existed at `path`. Throws StorageError naming the entry that could not be removed.
   bool removePath(const std::string& path);

@@ -119,6 +119,32 @@ void StagedFile::requireStaged() {
   if (!editor_) stage(false, nullptr);
 }
 
+template <typename Change>
+void StagedFile::change(Change&& apply) {
+  try {
+    apply();
+  } catch (const std::exception& e) {
+    // The editor may have written part of the change (some blocks, not the rest): what is staged can no longer be
+    // trusted. Publishing it would put a torn or undecryptable file under the final name.
+    failedErrno_ = errnoFor(e);
+    failure_ = e.what();
+    try {
+      discardStaging();
+    } catch (const std::exception& removal) {
+      log(LogLevel::Warn, std::string("unable to remove a staging file: ") + removal.what());
+    }
+    written_.notify_all();
+    log(LogLevel::Error, "'" + path_ + "': " + failure_ + "; the changes are dropped, the previous version stays");
+    throw;
+  }
+}
+
+void StagedFile::requireUsable() {
+  if (failedErrno_ != 0)
+    throw FsError(failedErrno_, "'" + path_ + "' was not written: an earlier change failed (" + failure_ +
+                                    "); its previous version is unchanged");
+}
+
 void StagedFile::discardStaging() {
   editor_.reset();
   if (stageFd_) {
@@ -176,20 +202,23 @@ void StagedFile::waitForEarlierWrites(std::unique_lock<std::shared_mutex>& lock,
 
 void StagedFile::write(std::uint64_t offset, ByteView data) {
   std::unique_lock lock(mutex_);
+  requireUsable();
   requireStaged();
   waitForEarlierWrites(lock, offset);
+  requireUsable();  // a write on another thread may have failed meanwhile
   requireStaged();  // a publish by another descriptor may have happened meanwhile
-  editor_->write(offset, data);
+  change([&] { editor_->write(offset, data); });
   written_.notify_all();
 }
 
 void StagedFile::truncate(std::uint64_t size) {
   std::lock_guard lock(mutex_);
+  requireUsable();
   if (!editor_) {
     if (backingReader().plainSize() == size) return;
     stage(size == 0, nullptr);
   }
-  editor_->truncate(size);
+  change([&] { editor_->truncate(size); });
   written_.notify_all();
 }
 
@@ -226,8 +255,9 @@ void StagedFile::checkGoverningFile() {
 
 void StagedFile::publish() {
   std::lock_guard lock(mutex_);
+  requireUsable();
   if (!editor_ || unlinked_) return;
-  editor_->finish();
+  change([&] { editor_->finish(); });
   checkGoverningFile();
   if (times_ && ::futimens(stageFd_.get(), times_->data()) != 0)
     throw FsError::fromErrno(errno, "unable to set the times of '" + path_ + "'");
@@ -246,8 +276,9 @@ void StagedFile::publish() {
 
 void StagedFile::sync() {
   std::lock_guard lock(mutex_);
+  requireUsable();
   if (!editor_) return;
-  editor_->finish();
+  change([&] { editor_->finish(); });
   if (::fsync(stageFd_.get()) != 0) throw FsError::fromErrno(errno, "unable to sync '" + path_ + "'");
 }
 

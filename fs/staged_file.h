@@ -3,8 +3,10 @@
 // changes go to a staging file in the StagingArea (ciphertext only on an encrypted mount) and replace the target by
 // an atomic rename when published (at close), after fsync of the file and then of the directory. A killed writer or
 // daemon leaves at most a stale staging file, never a torn file under the final name. An unlinked or replaced file
-// keeps its content for its open handles and is never published again. Thread-safe: reads of a published file run
-// in parallel, everything else holds the file's lock.
+// keeps its content for its open handles and is never published again. A change that fails (ENOSPC, EIO) leaves the
+// staged content unknown: it is dropped at once, freeing its space, and never published; later changes, fsync and
+// close through the open file report the same error and the previous version stays. Thread-safe: reads of a
+// published file run in parallel, everything else holds the file's lock.
 #pragma once
 
 #include <sys/stat.h>
@@ -55,8 +57,9 @@ class StagedFile {
   void write(std::uint64_t offset, ByteView data);
   void truncate(std::uint64_t size);
   std::size_t read(std::uint64_t offset, MutableByteView out);
-  // Makes the changes visible and durable under the final name. Errors (ENOSPC, EIO, a governing file without a
-  // cipher-pass) leave the previous version of the file in place and the changes staged.
+  // Makes the changes visible and durable under the final name. Errors leave the previous version of the file in
+  // place: a governing file without a cipher-pass keeps its changes staged; a failed write or final block (ENOSPC,
+  // EIO) drops them (see above).
   void publish();
   // fsync: the staged content is made durable (in the staging file; the name follows at publish).
   void sync();
@@ -84,6 +87,10 @@ class StagedFile {
   void requireStaged();
   void checkGoverningFile();
   void discardStaging();
+  // Runs a change of the staged content; if it throws, the staged content is dropped and the file marked failed.
+  template <typename Change>
+  void change(Change&& apply);
+  void requireUsable();
   BackingReader& backingReader();
 
   StagingContext& context_;
@@ -100,6 +107,8 @@ class StagedFile {
   std::unique_ptr<BackingReader> backing_;  // current published file, for reads while nothing is staged
   std::optional<std::array<struct timespec, 2>> times_;
   bool unlinked_ = false;
+  int failedErrno_ = 0;    // a change failed: nothing is published while this file stays open
+  std::string failure_;
 };
 
 }  // namespace pgbr::fs

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # pgbrfs under concurrency (lib/concurrency.py): for a bounded time, writer processes publish files by writing a
 # temporary name and renaming it over the final one, other writers rewrite files in place (one at a time per file),
-# a renamer moves and unlinks files under the readers, readers verify every version they see through the mount, and
-# a checker decrypts the backing files with openssl: nobody may see a torn mix of two versions, files closed last must
-# read back exactly, and a watchdog fails the test if any process stops making progress (deadlock). Then 20,000
-# open/write/close cycles of small files, with the daemon's VmRSS compared before and after and its peak (VmHWM)
-# reported.
+# two writers write pages of one shared file at the same time through their own descriptors, a renamer moves and
+# unlinks files under the readers, readers verify every version they see through the mount, and a checker decrypts
+# the backing files with openssl: nobody may see a torn mix of two versions, files closed last (and each page of the
+# shared file) must read back exactly, and a watchdog fails the test if any process stops making progress
+# (deadlock). Then 20,000 open/write/close cycles of small files, with the daemon's VmRSS compared before and after
+# and its peak (VmHWM) reported. tests/stress/concurrency runs this longer, with 100,000 files.
 #
 # Usage: pgbrfs_concurrency_test.sh BUILD_DIR
 #   CONC_DURATION=S   length of the race (default 30)      CONC_SEED=N  repeat a run (printed at the start)
 #   CONC_CYCLES=N     open/close cycles for the memory check (default 20000)
+#   CONC_READ_EVERY=N reopen and read back every Nth file of the memory check (default 4)
+#   CONC_MAX_GROWTH_KB=N  VmRSS growth allowed over the cycles (default 8192)
 #   CONC_WATCHDOG_SELFTEST=S  stop the daemon (SIGSTOP) S seconds into the race: the watchdog must report the hang
 #                     (and end the connection) 20 s later, so this run is expected to fail
 #   PGBR_TEST_TMPFS=0 backing directory on disk instead of a private tmpfs
@@ -39,6 +42,8 @@ results() {
 duration=${CONC_DURATION:-30}
 seed=${CONC_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 cycles=${CONC_CYCLES:-20000}
+read_every=${CONC_READ_EVERY:-4}
+max_growth_kb=${CONC_MAX_GROWTH_KB:-8192}
 
 pg_tmpdir work
 mkdir "$work/fs" "$work/state"
@@ -53,7 +58,7 @@ chmod 600 "$work/pass"
 pgbrfs_mount "$backing" "$mnt" -o passfile="$work/pass"
 daemon=$PGBRFS_PID
 
-pg_step "race for ${duration}s: 2 rename-publishing writers, 2 in-place writers, 3 readers, a renamer, a backing checker (seed $seed)"
+pg_step "race for ${duration}s: 2 rename-publishing writers, 2 in-place writers, 2 writers of one shared file, 3 readers, a renamer, a backing checker (seed $seed)"
 rc=0
 # The helper's own watchdog fires after 20 s without progress; this one catches the helper itself.
 timeout -k 10 "$((duration + 120))" "$PY" "$here/lib/concurrency.py" race --mount "$mnt" --backing "$backing" \
@@ -63,11 +68,12 @@ grep -v '^RESULT ' "$work/race.out" >&2 || true
 [[ $rc == 124 || $rc == 137 ]] && bad "the race helper itself did not finish within $((duration + 120))s (hung)"
 results "$work/race.out" "the race"
 
-pg_step "daemon memory over $cycles open/write/close cycles of small files"
+pg_step "daemon memory over $cycles open/write/close cycles of small files (reopened and read back: every ${read_every})"
 if alive "$daemon"; then
   ok "the daemon survived the race"
   pg_log "daemon after the race: $(grep -E '^Vm(RSS|HWM)' /proc/"$daemon"/status | tr -s ' \t\n' ' ')"
   "$PY" "$here/lib/concurrency.py" rss --mount "$mnt" --daemon-pid "$daemon" --cycles "$cycles" --seed "$seed" \
+    --read-every "$read_every" --max-growth-kb "$max_growth_kb" \
     >"$work/rss.out" 2>&1 || true
   grep -v '^RESULT ' "$work/rss.out" >&2 || true
   results "$work/rss.out" "the memory check"

@@ -123,6 +123,30 @@ TEST_F(BackupFileCopyTest, CheckpointsRecordTheFilesFinishedSoFar) {
                                  throw std::runtime_error("repository full");
                                }),
                std::runtime_error);
+
+// Files are written under "<name>.pgbackrest.tmp" and renamed once complete (found by tests/stress/crash_consistency:
+// a pgbr backup killed mid-copy left a truncated file under its final name, which a pgbrfs mount had published when
+// the kernel closed the descriptor). A copy that fails part-way leaves nothing under the final name.
+TEST_F(BackupFileCopyTest, FailedCopyLeavesNoFileUnderTheFinalName) {
+  fs::remove(dir / "pg/base/5/1259");
+  fs::create_directories(dir / "pg/base/5/1259");  // opens, then read() fails with EISDIR after the target is open
+  PosixStorage repo((dir / "repo").string());
+  const std::vector<FileComparison> comparisons(manifest.files.size());
+  BackupCopyOptions options;
+  EXPECT_THROW(copyBackupFiles(manifest, repo, "bk", comparisons, options, nullptr), CommandError);
+  EXPECT_FALSE(fs::exists(dir / "repo/bk/pg_data/base/5/1259.gz"));
+  EXPECT_FALSE(fs::exists(dir / "repo/bk/pg_data/base/5/1259.gz.pgbackrest.tmp"));
+}
+
+TEST_F(BackupFileCopyTest, CompleteCopiesLeaveNoTemporaryFiles) {
+  PosixStorage repo((dir / "repo").string());
+  const std::vector<FileComparison> comparisons(manifest.files.size());
+  BackupCopyOptions options;
+  copyBackupFiles(manifest, repo, "bk", comparisons, options, nullptr);
+  for (const auto& entry : fs::recursive_directory_iterator(dir / "repo"))
+    EXPECT_FALSE(entry.path().string().ends_with(".pgbackrest.tmp")) << entry.path();
+  EXPECT_TRUE(fs::exists(dir / "repo/bk/pg_data/base/5/1259.gz"));
+  EXPECT_FALSE(fs::exists(dir / "repo/bk/pg_data/gone.gz"));
 }
 
 TEST_F(BackupFileCopyTest, DeltaReferencesFilesWithTheSameChecksum) {

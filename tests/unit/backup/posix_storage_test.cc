@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <stdexcept>
 
 #include "backup/storage_error.h"
 #include "unit/test_support.h"
@@ -32,6 +33,23 @@ TEST(PosixStorage, PutGetListInfoRemove) {
   EXPECT_EQ(*storage.list("a/b"), (std::vector<std::string>{"c", "d"}));
   EXPECT_TRUE(storage.remove("a/b/c"));
   EXPECT_FALSE(storage.remove("a/b/c"));
+}
+
+TEST(PosixStorage, RenameReplacesTheTargetAndNamesBothPathsOnError) {
+  test::TempDir dir;
+  PosixStorage storage(dir.path().string());
+  storage.put("a/x.tmp", asBytes("new"));
+  storage.put("a/x", asBytes("old"));
+  storage.rename("a/x.tmp", "a/x");
+  EXPECT_EQ(asText(*storage.get("a/x")), "new");
+  EXPECT_FALSE(storage.info("a/x.tmp"));
+  try {
+    storage.rename("a/missing", "a/y");
+    FAIL() << "rename of a missing file succeeded";
+  } catch (const StorageError& e) {
+    EXPECT_NE(std::string(e.what()).find("'a/missing' to 'a/y'"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(storage.rename("a/x", "../outside"), std::invalid_argument);
 }
 
 TEST(PosixStorage, RejectsPathsThatEscape) {

@@ -171,6 +171,25 @@ TEST(Verify, MissingWalAndInfoCopyAreErrors) {
       << renderVerifyText(report);
 }
 
+// A backup directory without backup.manifest that backup.info does not list is a backup in progress, or one killed
+// before it wrote even its manifest copy: skipped, as pgBackRest's verify does. With a manifest it is an error.
+TEST(Verify, BackupDirectoriesNotInBackupInfo) {
+  VerifyFixture fixture;
+  fixture.repo.put("backup/demo/20260103-000000F/backup.manifest.copy", asBytes("partial"));
+  fixture.repo.put("backup/demo/20260104-000000F/pg_data/PG_VERSION.gz", asBytes("torn"));
+  VerifyReport report = fixture.verify();
+  EXPECT_TRUE(report.ok()) << renderVerifyText(report);
+  ASSERT_EQ(report.skipped.size(), 2u);
+  EXPECT_EQ(report.skipped[0].file, "backup/demo/20260103-000000F");
+  EXPECT_EQ(report.skipped[1].file, "backup/demo/20260104-000000F");
+  EXPECT_EQ(report.skipped[1].reason, "backup in progress (no backup.manifest yet)");
+  fixture.repo.put("backup/demo/20260104-000000F/backup.manifest", asBytes("complete but not listed"));
+  report = fixture.verify();
+  ASSERT_EQ(report.errors.size(), 1u) << renderVerifyText(report);
+  EXPECT_EQ(report.errors[0].file, "backup/demo/20260104-000000F");
+  EXPECT_EQ(report.errors[0].kind, "not in backup.info");
+}
+
 // Each bundle member is its own compressed stream at bno, repo-size long (FORMAT.md §12); zero-length files of a
 // bundled backup are not stored at all.
 TEST(Verify, BundleMembersAreReadByOffsetOnPlainRepositories) {

@@ -4,6 +4,9 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+
+#include <csignal>
 
 #include <algorithm>
 #include <filesystem>
@@ -109,6 +112,62 @@ TEST_F(PgbrFsTest, NothingAppearsUnderTheFinalNameBeforeClose) {
   EXPECT_TRUE(stdfs::exists(backing_.path() / "notes.txt"));
   fs_->release(std::move(handle));
   EXPECT_TRUE(stdfs::is_empty(backing_.path() / kStagingDirName)) << "staging file left behind";
+}
+
+// A write that fails (here EFBIG from RLIMIT_FSIZE, standing in for ENOSPC: tests/stress/full_disk found that a
+// close after a failed writeback published a torn or undecryptable file under the final name at release): the
+// changes are dropped with their staging file, later writes, flush and release report or log the error, nothing is
+// published, and the previous version stays.
+TEST_F(PgbrFsTest, FailedWriteIsNeverPublished) {
+  const Bytes v1 = test::patternBytes(5000, 1);
+  writeFile("notes.txt", v1);
+  const Bytes cipherV1 = test::readFile(backing_.path() / "notes.txt");
+  struct rlimit old {};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+  const auto oldSignal = ::signal(SIGXFSZ, SIG_IGN);
+  const struct rlimit small = {100000, old.rlim_max};
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  const Bytes big = test::patternBytes(400000, 2);
+  auto writeUntilFailure = [&](FileHandle& handle) {
+    try {
+      for (std::size_t off = 0; off < big.size(); off += 65536)
+        fs_->write(handle, off, ByteView(big).subspan(off, std::min<std::size_t>(65536, big.size() - off)));
+    } catch (const FsError& e) {
+      return e.errorNumber();
+    }
+    return 0;
+  };
+  // An existing file rewritten (O_TRUNC), and a new one.
+  std::unique_ptr<FileHandle> existing = fs_->open("notes.txt", O_WRONLY | O_TRUNC);
+  std::unique_ptr<FileHandle> created = fs_->create("new.txt", 0640, O_WRONLY | O_CREAT | O_TRUNC, kRoot);
+  const int existingError = writeUntilFailure(*existing), createdError = writeUntilFailure(*created);
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &old), 0);
+  ::signal(SIGXFSZ, oldSignal);
+  EXPECT_EQ(existingError, EFBIG);
+  EXPECT_EQ(createdError, EFBIG);
+  EXPECT_TRUE(stdfs::is_empty(backing_.path() / kStagingDirName)) << "the failed changes' staging files are kept";
+  try {
+    fs_->write(*existing, 0, asBytes("more"));  // space is back: still refused, the content before it is lost
+    ADD_FAILURE() << "a write after a failed write succeeded";
+  } catch (const FsError& e) {
+    EXPECT_EQ(e.errorNumber(), EFBIG);
+    EXPECT_NE(std::string(e.what()).find("previous version is unchanged"), std::string::npos) << e.what();
+  }
+  for (auto* handle : {&existing, &created}) {
+    try {
+      fs_->flush(**handle);
+      ADD_FAILURE() << "close after a failed write succeeded";
+    } catch (const FsError& e) {
+      EXPECT_EQ(e.errorNumber(), EFBIG);
+    }
+    fs_->release(std::move(*handle));
+  }
+  EXPECT_EQ(test::readFile(backing_.path() / "notes.txt"), cipherV1);
+  EXPECT_EQ(readAll("notes.txt"), v1);
+  EXPECT_FALSE(stdfs::exists(backing_.path() / "new.txt"));
+  EXPECT_TRUE(stdfs::is_empty(backing_.path() / kStagingDirName));
+  writeFile("notes.txt", big);  // a new open starts over
+  EXPECT_EQ(readAll("notes.txt"), big);
 }
 
 TEST_F(PgbrFsTest, StagingLivesOutsideTheRepositoryDirectories) {

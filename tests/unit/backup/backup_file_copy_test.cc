@@ -123,6 +123,7 @@ TEST_F(BackupFileCopyTest, CheckpointsRecordTheFilesFinishedSoFar) {
                                  throw std::runtime_error("repository full");
                                }),
                std::runtime_error);
+}
 
 // Files are written under "<name>.pgbackrest.tmp" and renamed once complete (found by tests/stress/crash_consistency:
 // a pgbr backup killed mid-copy left a truncated file under its final name, which a pgbrfs mount had published when

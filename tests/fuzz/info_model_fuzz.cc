@@ -25,10 +25,12 @@ namespace {
 using pgbr::backup::FormatError;
 using Model = pgbr::backup::PGBR_FUZZ_MODEL;
 
-Model load(const std::string& path, const pgbr::backup::InfoFileReader& read) {
-  if constexpr (std::is_same_v<Model, pgbr::backup::Manifest>) {
+// A template, so that only the branch for Model is instantiated.
+template <typename M>
+M load(const std::string& path, const pgbr::backup::InfoFileReader& read) {
+  if constexpr (std::is_same_v<M, pgbr::backup::Manifest>) {
     return pgbr::backup::loadManifest(path, read);
-  } else if constexpr (std::is_same_v<Model, pgbr::backup::BackupInfo>) {
+  } else if constexpr (std::is_same_v<M, pgbr::backup::BackupInfo>) {
     return pgbr::backup::loadBackupInfo(path, read);
   } else {
     return pgbr::backup::loadArchiveInfo(path, read);
@@ -52,7 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   // As a file: main holds the input, the .copy is missing.
   try {
-    const Model model = load("fuzz/file", [&](const std::string& path) -> std::optional<std::string> {
+    const Model model = load<Model>("fuzz/file", [&](const std::string& path) -> std::optional<std::string> {
       if (path == "fuzz/file") return text;
       return std::nullopt;
     });

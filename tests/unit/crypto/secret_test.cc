@@ -86,7 +86,9 @@ TEST(Secret, LivesInLockedMemoryLeftOutOfCoreDumps) {
     ASSERT_FALSE(flags.empty()) << "no mapping found for the secret's bytes";
     EXPECT_NE(flags.find(" dd"), std::string::npos) << "not excluded from core dumps: " << flags;
     // mlock can fail only under RLIMIT_MEMLOCK without CAP_IPC_LOCK; then the failure is counted.
-    if (lockedMemoryFailures() == failuresBefore) EXPECT_NE(flags.find(" lo"), std::string::npos) << flags;
+    if (lockedMemoryFailures() == failuresBefore) {
+      EXPECT_NE(flags.find(" lo"), std::string::npos) << flags;
+    }
     Secret moved(std::move(secret));
     EXPECT_EQ(vmFlagsOf(moved.reveal().data()), flags) << "a move must keep the bytes where they are";
   }

@@ -21,7 +21,7 @@ std::unique_ptr<pgbr::backup::Filter> newDecompressor() {
 }
 
 // A decompression bomb is legitimate data; stop reading it here rather than spend the run on it.
-constexpr std::uint64_t kOutputCap = 64ULL * 1024 * 1024;
+constexpr std::uint64_t kOutputCap = 4ULL * 1024 * 1024;
 
 }  // namespace
 

@@ -3,8 +3,8 @@
 # passphrase given by PGBACKREST_REPO1_CIPHER_PASS, even twice in the block, is wiped in place at start-up), its
 # log at debug level with FUSE debugging on, a core dump (the daemon is non-dumpable; its secrets sit in locked
 # pages marked MADV_DONTDUMP), the backing directory and its staging area (while a file is open for writing and
-# after), modes (staging directory 0700, no widening of what a client asked), and the mount of another user
-# without allow_other. Usage: pgbrfs_secrets_test.sh BUILD_DIR
+# after), modes (staging directory 0700, no widening of what a client asked), the mount of another user without
+# allow_other, and the repository passphrase rotation of SECURITY.md. Usage: pgbrfs_secrets_test.sh BUILD_DIR
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib/pg_cluster.sh"
@@ -13,6 +13,7 @@ source "$here/lib/pgbr_repo.sh"
 pgbr_test_init "$1"
 vectors=$here/../fixtures/pgbackrest-2.45
 REAL_PGBRFS=$PGBRFS
+PGBR_CIPHER=$(dirname "$PGBR")/pgbr-cipher
 
 pg_tmpdir work
 backing=$work/backing mnt=$work/mnt
@@ -117,6 +118,24 @@ expect "another user ($PG_OS_USER) cannot enter it" bash -c "! runuser -u '$PG_O
 expect "/proc/mounts shows no allow_other" bash -c "! grep -F '$work/mnt-private' /proc/mounts | grep -q allow_other"
 expect "the man page documents allow_other with default_permissions" \
   grep -q 'allow_other,default_permissions' "$here/../../man/pgbrfs.8"
+
+pg_step "rotating the repository passphrase as SECURITY.md describes"
+cp -r "$vectors/repo-enc" "$work/rotated"
+printf 'rotated-%s\n' "$(openssl rand -hex 16)" > "$work/new-pass"; chmod 600 "$work/new-pass"
+status=0
+(cd "$work/rotated" && set -o pipefail &&
+  for f in archive/*/archive.info archive/*/archive.info.copy backup/*/backup.info backup/*/backup.info.copy; do
+    [[ -f $f ]] || continue
+    "$PGBR_CIPHER" decrypt --pass-file="$work/pass" < "$f" |
+      "$PGBR_CIPHER" encrypt --pass-file="$work/new-pass" > "$f.new" && mv "$f.new" "$f" || exit 1
+  done) || status=$?
+expect "the four info files are re-encrypted" test "$status" -eq 0
+pgbrfs_try_mount "$work/rotated" "$work/mnt-rotated" -o passfile="$work/pass"
+expect "the old passphrase no longer mounts (exit 12)" test "$PGBRFS_STATUS" = 12
+pgbrfs_mount "$work/rotated" "$work/mnt-rotated" -o passfile="$work/new-pass"
+expect "the new one does, and data files (sub-passphrases unchanged) read" \
+  test "$(zcat "$work/mnt-rotated/backup/demo/20261128-051344F/pg_data/PG_VERSION.gz")" = 15
+pgbrfs_unmount "$work/mnt-rotated"
 
 pg_step "no core dump"
 # SIGABRT with an unlimited core size in a directory of its own: a dumpable control process leaves a core there

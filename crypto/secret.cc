@@ -2,11 +2,14 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
+
 namespace pgbr::crypto {
 
 Secret::Secret(std::string_view text) {
   // Reserve first so the string never reallocates (which would leave an unwiped copy behind).
-  text_.reserve(text.size());
+  // At least one more than the short-string capacity, so the bytes live in the locked heap block.
+  text_.reserve(std::max<std::size_t>(text.size(), 32));
   text_.assign(text);
 }
 
@@ -23,13 +26,14 @@ Secret::Secret(Secret&& other) noexcept {
 
 Secret& Secret::operator=(Secret&& other) noexcept {
   if (this != &other) {
-    wipe(text_);
+    OPENSSL_cleanse(text_.data(), text_.capacity());
+    text_.clear();
     text_.swap(other.text_);
   }
   return *this;
 }
 
-Secret::~Secret() { wipe(text_); }
+Secret::~Secret() { OPENSSL_cleanse(text_.data(), text_.capacity()); }
 
 bool Secret::operator==(const Secret& other) const {
   return text_.size() == other.text_.size() && CRYPTO_memcmp(text_.data(), other.text_.data(), text_.size()) == 0;

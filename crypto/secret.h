@@ -1,4 +1,5 @@
-// A passphrase or key held in memory: move-only, wiped on destruction, never printable.
+// A passphrase or key held in memory: move-only, wiped on destruction, never printable, kept in locked memory
+// left out of core dumps (crypto/locked_memory.h).
 // Every repository passphrase and sub-pass lives in one of these from the moment it is read.
 #pragma once
 
@@ -7,6 +8,7 @@
 #include <string_view>
 
 #include "crypto/bytes.h"
+#include "crypto/locked_memory.h"
 
 namespace pgbr::crypto {
 
@@ -38,7 +40,9 @@ class Secret {
   static void wipe(std::string& text);
 
  private:
-  std::string text_;
+  // Always on the heap (never in the short-string buffer inside this object) and in locked, undumpable pages.
+  using LockedString = std::basic_string<char, std::char_traits<char>, LockedAllocator<char>>;
+  LockedString text_;
 };
 
 // Deliberately no operator<<: a Secret cannot reach a stream or a log line by accident.

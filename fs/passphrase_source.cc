@@ -217,6 +217,8 @@ std::optional<Found> takeEnvironmentPass(unsigned repo) {
       found = Found{Secret(value), "environment variable " + name};
   }
 
+  // Every entry is wiped where it is, not through getenv(): a variable may occur twice in the block (getenv()
+  // finds only the first), and each occurrence would stay readable in /proc/<pid>/environ.
   std::vector<std::string> names;
   constexpr std::string_view prefix = "PGBACKREST_";
   constexpr std::string_view suffix = "_CIPHER_PASS";
@@ -226,13 +228,12 @@ std::optional<Found> takeEnvironmentPass(unsigned repo) {
     if (equal == std::string_view::npos) continue;
     const std::string_view name = text.substr(0, equal);
     if (name.size() >= prefix.size() + suffix.size() && name.substr(0, prefix.size()) == prefix &&
-        name.substr(name.size() - suffix.size()) == suffix)
+        name.substr(name.size() - suffix.size()) == suffix) {
       names.emplace_back(name);
+      Secret::wipe(*entry + equal + 1, text.size() - equal - 1);
+    }
   }
-  for (const auto& name : names) {
-    if (char* value = std::getenv(name.c_str()); value != nullptr) Secret::wipe(value, std::strlen(value));
-    ::unsetenv(name.c_str());
-  }
+  for (const auto& name : names) ::unsetenv(name.c_str());
   return found;
 }
 

@@ -66,6 +66,10 @@ StagingArea::StagingArea(backup::PosixStorage& storage) {
       throw FsError(EBUSY, "backing directory '" + storage.root() + "' is already served by another pgbrfs");
     throw FsError::fromErrno(error, "unable to lock '" + storage.root() + "/" + kStagingDirName + "'");
   }
+  // Staging files hold ciphertext only, but their names, sizes and owners are nobody else's business: a directory
+  // left with a wider mode (made by hand or by an older version) is narrowed.
+  if (::fchmod(dir_.get(), 0700) != 0)
+    log(LogLevel::Warn, "unable to set mode 0700 on '" + std::string(kStagingDirName) + "': " + std::strerror(errno));
   // Nobody else can be using these: the daemon that made them is gone (it held the lock).
   for (const std::string& name : namesIn(dir_.get())) {
     if (::unlinkat(dir_.get(), name.c_str(), 0) == 0) {

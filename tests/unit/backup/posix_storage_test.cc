@@ -1,8 +1,10 @@
 #include "backup/posix_storage.h"
 
 #include <gtest/gtest.h>
+
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <stdexcept>
 
@@ -60,6 +62,13 @@ TEST(PosixStorage, RejectsPathsThatEscape) {
   // A symlink planted inside the repository does not lead outside it.
   stdfs::create_directory_symlink("/etc", dir.path() / "link");
   EXPECT_THROW(storage.get("link/hostname"), StorageError);
+  try {
+    storage.list("link");
+    FAIL() << "a directory link out of the repository was listed";
+  } catch (const StorageError& e) {
+    EXPECT_EQ(e.errorNumber(), EXDEV);
+    EXPECT_NE(std::string(e.what()).find("leads outside the repository"), std::string::npos) << e.what();
+  }
   stdfs::create_symlink("/etc/hostname", dir.path() / "file-link");
   EXPECT_THROW(storage.get("file-link"), StorageError);
   const std::optional<StorageInfo> info = storage.info("file-link");

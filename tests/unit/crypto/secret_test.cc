@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <fstream>
 #include <ostream>
 #include <sstream>
+#include <string>
 
 namespace pgbr::crypto {
 namespace {
@@ -54,6 +57,41 @@ TEST(Secret, WipeZeroesBuffers) {
   unsigned char raw[8] = {1, 2, 3, 4, 5, 6, 7, 8};
   Secret::wipe(raw, sizeof(raw));
   for (unsigned char c : raw) EXPECT_EQ(c, 0);
+}
+
+// The VmFlags of the mapping that holds `address`, from /proc/self/smaps ("rd wr mr mw me lo dd ..."), or "".
+std::string vmFlagsOf(const void* address) {
+  std::ifstream smaps("/proc/self/smaps");
+  const auto where = reinterpret_cast<std::uintptr_t>(address);
+  std::string line;
+  bool inside = false;
+  while (std::getline(smaps, line)) {
+    std::uintptr_t from = 0, to = 0;
+    char dash = 0;
+    std::istringstream head(line);
+    if (head >> std::hex >> from >> dash >> to && dash == '-' && line.find(':') > line.find(' ')) {
+      inside = where >= from && where < to;
+    } else if (inside && line.starts_with("VmFlags:")) {
+      return line;
+    }
+  }
+  return "";
+}
+
+TEST(Secret, LivesInLockedMemoryLeftOutOfCoreDumps) {
+  for (const char* text : {"short", "pgbr-Test-Passphrase-42", "a sub-passphrase of sixty-four characters, as pgBackRest makes"}) {
+    const std::size_t failuresBefore = lockedMemoryFailures();
+    Secret secret(text);
+    const std::string flags = vmFlagsOf(secret.reveal().data());
+    ASSERT_FALSE(flags.empty()) << "no mapping found for the secret's bytes";
+    EXPECT_NE(flags.find(" dd"), std::string::npos) << "not excluded from core dumps: " << flags;
+    // mlock can fail only under RLIMIT_MEMLOCK without CAP_IPC_LOCK; then the failure is counted.
+    if (lockedMemoryFailures() == failuresBefore) {
+      EXPECT_NE(flags.find(" lo"), std::string::npos) << flags;
+    }
+    Secret moved(std::move(secret));
+    EXPECT_EQ(vmFlagsOf(moved.reveal().data()), flags) << "a move must keep the bytes where they are";
+  }
 }
 
 }  // namespace

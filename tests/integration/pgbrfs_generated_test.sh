@@ -35,8 +35,10 @@ while IFS=$'\t' read -r name conf repo cipher compress pass bundle; do
   else
     bad "$name: $out"
   fi
-  expect "$name: ls -lR names match the backing tree" \
-    diff <(cd "$repo" && find . -path ./.pgbrfs-staging -prune -o -print | sort) <(cd "$mnt" && find . | sort)
+  # The mount adds its snapshot view at the root (checked by integration.pgbrfs_snapshot).
+  expect "$name: ls -lR names match the backing tree, plus the snapshot view" \
+    diff <(cd "$repo" && { find . -path ./.pgbrfs-staging -prune -o -print; echo ./snapshot; } | sort) \
+      <(cd "$mnt" && find . -path ./snapshot -print -prune -o -print | sort)
 
   if [[ $name == enc-gz ]]; then
     pg_step "$name: a WAL segment written through the mount is accepted by pgbackrest"

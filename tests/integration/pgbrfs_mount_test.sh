@@ -61,7 +61,9 @@ while IFS= read -r -d '' file; do
   checked=$((checked + 1))
 done < <(find "$backing" -path "$backing/.pgbrfs-staging" -prune -o -type f -print0)
 expect "every file read ($checked) equals its plaintext" test "$checked" -eq 18
-expect "ls -lR lists the backing tree" diff <(cd "$backing" && find . -path ./.pgbrfs-staging -prune -o -print | sort) <(cd "$mnt" && find . | sort)
+expect "ls -lR lists the backing tree (and the snapshot view at the root)" \
+  diff <(cd "$backing" && { find . -path ./.pgbrfs-staging -prune -o -print; echo ./snapshot; } | sort) \
+    <(cd "$mnt" && find . -path ./snapshot -print -prune -o -print | sort)
 expect "cipher type attribute" test "$(getfattr --only-values -n user.pgbrfs.cipher-type "$mnt/archive/demo/archive.info")" = aes-256-cbc
 
 pg_step "writing files of many sizes"

@@ -5,15 +5,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <future>
-#include <thread>
 
 #include "backup/archive_lookup.h"
 #include "backup/compress_filter.h"
-#include "backup/gz_parallel.h"
 #include "backup/pgbackrest_error.h"
 #include "backup/pipeline.h"
 #include "backup/stanza_info.h"
@@ -81,8 +78,6 @@ void checkWalHeader(ByteView wal, const std::string& walName, const ArchiveHisto
 }
 
 Bytes compress(ByteView data, CompressType type, int level) {
-  // gz, the default, is the slowest step of a push: a segment is deflated on every core at once.
-  if (type == CompressType::Gz) return gzipParallel(data, level, std::max(1u, std::thread::hardware_concurrency()));
   Bytes out;
   out.reserve(data.size() / 2);
   BytesSink sink(out);  // compressed WAL is a few MiB at most and goes to storage in one put()

@@ -17,6 +17,26 @@ namespace {
 
 bool absent(const FsError& e) { return e.errorNumber() == ENOENT || e.errorNumber() == ENOTDIR; }
 
+// A file open through the mount, released when it goes out of scope, also when an operation on it threw.
+class OpenFile {
+ public:
+  OpenFile(PgbrFs& fs, std::unique_ptr<FileHandle> handle) : fs_(fs), handle_(std::move(handle)) {}
+  ~OpenFile() {
+    try {
+      fs_.release(std::move(handle_));
+    } catch (...) {  // release logs what it cannot publish; nothing else is left to report from a destructor
+    }
+  }
+  OpenFile(const OpenFile&) = delete;
+  OpenFile& operator=(const OpenFile&) = delete;
+  FileHandle& operator*() { return *handle_; }
+  FileHandle* get() { return handle_.get(); }
+
+ private:
+  PgbrFs& fs_;
+  std::unique_ptr<FileHandle> handle_;
+};
+
 }  // namespace
 
 std::optional<Bytes> MountStorage::get(const std::string& path) {
@@ -28,25 +48,21 @@ std::optional<Bytes> MountStorage::get(const std::string& path) {
     if (absent(e)) return std::nullopt;
     rethrowAsStorageError(e);
   }
+  OpenFile file(fs_, std::move(handle));
   Bytes out;
   try {
-    out.resize(static_cast<std::size_t>(fs_.getattr(path, handle.get()).st_size));
+    out.resize(static_cast<std::size_t>(fs_.getattr(path, file.get()).st_size));
     std::size_t done = 0;
     for (;;) {
       if (done == out.size()) out.resize(out.size() + 65536);  // grown since the stat: read to the real end
-      const std::size_t n = fs_.read(*handle, done, MutableByteView(out).subspan(done));
+      const std::size_t n = fs_.read(*file, done, MutableByteView(out).subspan(done));
       if (n == 0) break;
       done += n;
     }
     out.resize(done);
   } catch (const FsError& e) {
-    fs_.release(std::move(handle));
     rethrowAsStorageError(e);
-  } catch (...) {
-    fs_.release(std::move(handle));
-    throw;
   }
-  fs_.release(std::move(handle));
   return out;
 }
 
@@ -117,19 +133,15 @@ void MountStorage::put(const std::string& path, ByteView data, const backup::Sto
   } catch (const FsError& e) {
     rethrowAsStorageError(e);
   }
+  OpenFile file(fs_, std::move(handle));
   try {
     constexpr std::size_t kChunk = 1u << 20;
     for (std::size_t offset = 0; offset < data.size(); offset += kChunk)
-      fs_.write(*handle, offset, data.subspan(offset, std::min(kChunk, data.size() - offset)));
-    fs_.flush(*handle);  // publishes: fsync of the file, rename, fsync of the directory
+      fs_.write(*file, offset, data.subspan(offset, std::min(kChunk, data.size() - offset)));
+    fs_.flush(*file);  // publishes: fsync of the file, rename, fsync of the directory
   } catch (const FsError& e) {
-    fs_.release(std::move(handle));
     rethrowAsStorageError(e);
-  } catch (...) {
-    fs_.release(std::move(handle));
-    throw;
   }
-  fs_.release(std::move(handle));
 }
 
 bool MountStorage::remove(const std::string& path) {

@@ -226,6 +226,24 @@ void CipherFileEditor::write(std::uint64_t offset, ByteView data) {
   drainPending();
 }
 
+std::optional<std::uint64_t> CipherFileEditor::encryptAppend(std::uint64_t offset, ByteView data,
+                                                             std::vector<std::uint8_t>& cipher) {
+  const std::size_t whole = data.size() - data.size() % kBlock;
+  if (whole == 0 || tailSize_ != 0 || finished_ || offset != committedSize()) return std::nullopt;
+  cutPending(offset, offset + data.size());  // newer data wins over writes still waiting
+  if (cipher.size() < whole) cipher.resize(whole);
+  runBlocks(encryptCtx_.get(), chain_.data(), data.data(), whole, cipher.data());
+  std::memcpy(chain_.data(), cipher.data() + whole - kBlock, kBlock);
+  const std::uint64_t at = blockOffset(committedBlocks_);
+  committedBlocks_ += whole / kBlock;
+  if (whole < data.size()) {
+    tailSize_ = data.size() - whole;
+    std::memcpy(tail_.data(), data.data() + whole, tailSize_);
+  }
+  drainPending();  // waiting writes that now continue the data go to disk after the caller's blocks: no overlap
+  return at;
+}
+
 // Waiting writes are copied into buffers kept from earlier ones: fresh memory costs a page fault per 4 KiB, more
 // than the copy itself.
 Bytes CipherFileEditor::pendingBuffer(ByteView data) {

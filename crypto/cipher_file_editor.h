@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "crypto/bytes.h"
@@ -40,6 +41,13 @@ class CipherFileEditor {
   std::uint64_t streamingOffset() const { return committedSize(); }
   // Writes `data` at plaintext `offset` (any offset: inside, at the end, or past it).
   void write(std::uint64_t offset, ByteView data);
+  // The fast path of a sequential writer, so that a caller can write the ciphertext outside its own lock while the
+  // next piece is encrypted. When `offset` is the end of the encrypted data and no partial block is held, encrypts
+  // the whole blocks of `data` into `cipher` (resized to fit) and returns the cipher-file offset they belong at; a
+  // remainder shorter than a block stays in memory. The editor counts those blocks as written: the caller must
+  // write them there before anything else reads, rewrites, truncates or finishes the file. Returns nullopt, having
+  // done nothing, when the write does not qualify (then call write()).
+  std::optional<std::uint64_t> encryptAppend(std::uint64_t offset, ByteView data, std::vector<std::uint8_t>& cipher);
   // Sets the plaintext size; growth reads as zeros.
   void truncate(std::uint64_t size);
   // Reads plaintext; returns the bytes read (0 at or past the end).

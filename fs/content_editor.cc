@@ -14,6 +14,11 @@ class EncryptedContent : public ContentEditor {
   std::uint64_t size() const override { return editor_->size(); }
   std::optional<std::uint64_t> streamingOffset() const override { return editor_->streamingOffset(); }
   void write(std::uint64_t offset, ByteView data) override { editor_->write(offset, data); }
+  std::optional<Prepared> prepareAppend(std::uint64_t offset, ByteView data, std::vector<std::uint8_t>& scratch) override {
+    const std::optional<std::uint64_t> at = editor_->encryptAppend(offset, data, scratch);
+    if (!at) return std::nullopt;
+    return Prepared{*at, ByteView(scratch.data(), data.size() - data.size() % crypto::offsets::kBlockSize)};
+  }
   void truncate(std::uint64_t size) override { editor_->truncate(size); }
   std::size_t read(std::uint64_t offset, MutableByteView out) override { return editor_->read(offset, out); }
   void finish() override { editor_->finish(); }
@@ -35,6 +40,8 @@ class PlainContent : public ContentEditor {
     io_.writeAt(offset, data);
     size_ = std::max(size_, offset + data.size());
   }
+  // Plain writes stay under the caller's lock: concurrent positional writes of one range must land in order.
+  std::optional<Prepared> prepareAppend(std::uint64_t, ByteView, std::vector<std::uint8_t>&) override { return std::nullopt; }
   void truncate(std::uint64_t size) override {
     io_.truncate(size);
     size_ = size;

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "crypto/cipher_spec.h"
 #include "fs/fd_file_io.h"
@@ -18,6 +19,14 @@ class ContentEditor {
   // held in memory until the gap fills); nullopt when any offset is as good (plain content).
   virtual std::optional<std::uint64_t> streamingOffset() const = 0;
   virtual void write(std::uint64_t offset, ByteView data) = 0;
+  // A sequential append whose bytes the caller writes to the staging file itself, outside its lock (see
+  // crypto::CipherFileEditor::encryptAppend): the bytes to write (in `scratch`) and where; nullopt when the write
+  // does not qualify (then call write()). Until they are written nothing may read, rewrite or finish the file.
+  struct Prepared {
+    std::uint64_t offset;
+    ByteView bytes;
+  };
+  virtual std::optional<Prepared> prepareAppend(std::uint64_t offset, ByteView data, std::vector<std::uint8_t>& scratch) = 0;
   virtual void truncate(std::uint64_t size) = 0;
   virtual std::size_t read(std::uint64_t offset, MutableByteView out) = 0;
   // Makes the staging file complete (final cipher block), ready to be published.

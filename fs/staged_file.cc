@@ -120,23 +120,35 @@ void StagedFile::requireStaged() {
 }
 
 template <typename Change>
-void StagedFile::change(Change&& apply) {
+void StagedFile::change(std::unique_lock<std::shared_mutex>& lock, Change&& apply) {
   try {
     apply();
   } catch (const std::exception& e) {
-    // The editor may have written part of the change (some blocks, not the rest): what is staged can no longer be
-    // trusted. Publishing it would put a torn or undecryptable file under the final name.
-    failedErrno_ = errnoFor(e);
-    failure_ = e.what();
-    try {
-      discardStaging();
-    } catch (const std::exception& removal) {
-      log(LogLevel::Warn, std::string("unable to remove a staging file: ") + removal.what());
-    }
-    written_.notify_all();
-    log(LogLevel::Error, "'" + path_ + "': " + failure_ + "; the changes are dropped, the previous version stays");
+    dropFailed(lock, e);
     throw;
   }
+}
+
+// The editor may have written part of a change (some blocks, not the rest): what is staged can no longer be
+// trusted. Publishing it would put a torn or undecryptable file under the final name.
+void StagedFile::dropFailed(std::unique_lock<std::shared_mutex>& lock, const std::exception& e) {
+  if (failedErrno_ != 0) return;  // already dropped by the first failure
+  failedErrno_ = errnoFor(e);
+  failure_ = e.what();
+  waitForLanding(lock);  // writes in flight still use the staging descriptor
+  try {
+    discardStaging();
+  } catch (const std::exception& removal) {
+    log(LogLevel::Warn, std::string("unable to remove a staging file: ") + removal.what());
+  }
+  written_.notify_all();
+  log(LogLevel::Error, "'" + path_ + "': " + failure_ + "; the changes are dropped, the previous version stays");
+}
+
+void StagedFile::waitForLanding(std::unique_lock<std::shared_mutex>& lock) {
+  landingWaiters_++;
+  landed_.wait(lock, [this] { return inFlight_ == 0; });
+  landingWaiters_--;
 }
 
 void StagedFile::requireUsable() {
@@ -181,7 +193,10 @@ std::uint64_t StagedFile::size() {
 void StagedFile::waitForEarlierWrites(std::unique_lock<std::shared_mutex>& lock, std::uint64_t offset) {
   constexpr std::uint64_t kMaxGap = 32ull << 20;  // more than the kernel keeps in flight for one file
   constexpr auto kMaxWait = std::chrono::milliseconds(50);
-  constexpr unsigned kMaxWaiters = 8;  // the rest are copied aside: workers stay free for the missing pieces
+  // The kernel keeps up to max_background (12) writes in flight per mount, and with encryption the bottleneck they
+  // are all queued here: every one of them may wait (32 workers stay enough for the missing pieces); a waiter past
+  // this is copied aside, and its copy appended later under the lock, which slows the whole stream.
+  constexpr unsigned kMaxWaiters = 16;
   while (waitForOrder_ && editor_ && waiters_ < kMaxWaiters) {
     const std::optional<std::uint64_t> streaming = editor_->streamingOffset();
     if (!streaming || offset <= *streaming || offset - *streaming > kMaxGap) return;
@@ -207,18 +222,54 @@ void StagedFile::write(std::uint64_t offset, ByteView data) {
   waitForEarlierWrites(lock, offset);
   requireUsable();  // a write on another thread may have failed meanwhile
   requireStaged();  // a publish by another descriptor may have happened meanwhile
-  change([&] { editor_->write(offset, data); });
+  // The common case, the next piece of a sequential stream: encrypted here, in order, and written outside the lock
+  // so that the next piece is encrypted meanwhile (CBC is serial; the copy into the backing file need not be).
+  thread_local std::vector<std::uint8_t> cipher;
+  std::optional<ContentEditor::Prepared> prepared;
+  if (landingWaiters_ == 0) change(lock, [&] { prepared = editor_->prepareAppend(offset, data, cipher); });
+  if (!prepared) {
+    // Only a write into the encrypted part reads and re-encrypts blocks that may still be in flight; one beyond it
+    // waits in memory or appends after them.
+    const std::optional<std::uint64_t> streaming = editor_->streamingOffset();
+    if (streaming && offset < *streaming) {
+      waitForLanding(lock);
+      requireUsable();
+      requireStaged();
+    }
+    change(lock, [&] { editor_->write(offset, data); });
+    written_.notify_all();
+    return;
+  }
+  inFlight_++;
+  FdFileIo target(stageFd_.get(), path_);
   written_.notify_all();
+  lock.unlock();
+  std::exception_ptr error;
+  try {
+    target.writeAt(prepared->offset, prepared->bytes);
+  } catch (const std::exception&) {
+    error = std::current_exception();
+  }
+  lock.lock();
+  if (--inFlight_ == 0) landed_.notify_all();
+  if (!error) return;
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    dropFailed(lock, e);
+    throw;
+  }
 }
 
 void StagedFile::truncate(std::uint64_t size) {
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
+  waitForLanding(lock);
   requireUsable();
   if (!editor_) {
     if (backingReader().plainSize() == size) return;
     stage(size == 0, nullptr);
   }
-  change([&] { editor_->truncate(size); });
+  change(lock, [&] { editor_->truncate(size); });
   written_.notify_all();
 }
 
@@ -228,7 +279,8 @@ std::size_t StagedFile::read(std::uint64_t offset, MutableByteView out) {
     std::shared_lock shared(mutex_);
     if (!editor_ && backing_) return backing_->read(offset, out);
   }
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
+  waitForLanding(lock);
   return editor_ ? editor_->read(offset, out) : backingReader().read(offset, out);
 }
 
@@ -254,10 +306,11 @@ void StagedFile::checkGoverningFile() {
 }
 
 void StagedFile::publish() {
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
+  waitForLanding(lock);
   requireUsable();
   if (!editor_ || unlinked_) return;
-  change([&] { editor_->finish(); });
+  change(lock, [&] { editor_->finish(); });
   checkGoverningFile();
   if (times_ && ::futimens(stageFd_.get(), times_->data()) != 0)
     throw FsError::fromErrno(errno, "unable to set the times of '" + path_ + "'");
@@ -275,10 +328,11 @@ void StagedFile::publish() {
 }
 
 void StagedFile::sync() {
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
+  waitForLanding(lock);
   requireUsable();
   if (!editor_) return;
-  change([&] { editor_->finish(); });
+  change(lock, [&] { editor_->finish(); });
   if (::fsync(stageFd_.get()) != 0) throw FsError::fromErrno(errno, "unable to sync '" + path_ + "'");
 }
 

@@ -84,12 +84,14 @@ class StagedFile {
   StagedFile(StagingContext& context, std::string path, crypto::CipherSpec spec);
   void stage(bool empty, const Owner* owner);
   void waitForEarlierWrites(std::unique_lock<std::shared_mutex>& lock, std::uint64_t offset);
+  void waitForLanding(std::unique_lock<std::shared_mutex>& lock);
+  void dropFailed(std::unique_lock<std::shared_mutex>& lock, const std::exception& e);
   void requireStaged();
   void checkGoverningFile();
   void discardStaging();
   // Runs a change of the staged content; if it throws, the staged content is dropped and the file marked failed.
   template <typename Change>
-  void change(Change&& apply);
+  void change(std::unique_lock<std::shared_mutex>& lock, Change&& apply);
   void requireUsable();
   BackingReader& backingReader();
 
@@ -99,6 +101,11 @@ class StagedFile {
   bool waitForOrder_ = true;             // off once a gap did not fill in time (sparse or random writes)
   unsigned waiters_ = 0;
   unsigned waitTimeouts_ = 0;
+  // Ciphertext of sequential appends is written outside the lock (encrypted in order under it): while any such
+  // write is in flight, nothing may read, rewrite, finish or close the staging file.
+  unsigned inFlight_ = 0;
+  unsigned landingWaiters_ = 0;            // while > 0, writes take the locked path (no starvation)
+  std::condition_variable_any landed_;     // inFlight_ dropped to 0
   std::string path_;
   crypto::CipherSpec spec_;
   UniqueFd stageFd_;

@@ -22,12 +22,13 @@ class MemoryIo : public CipherFileIo {
  public:
   Bytes bytes;
   std::uint64_t maxSize = 0;  // largest size ever reached, to check bounded growth
+  bool allowHoles = false;    // encryptAppend's caller writes its blocks later: appends after them leave a hole
   void readAt(std::uint64_t offset, MutableByteView out) override {
     if (offset + out.size() > bytes.size()) throw std::runtime_error("short read");
     std::copy_n(bytes.begin() + static_cast<std::ptrdiff_t>(offset), out.size(), out.begin());
   }
   void writeAt(std::uint64_t offset, ByteView data) override {
-    if (offset > bytes.size()) throw std::runtime_error("write leaves a hole in the cipher file");
+    if (offset > bytes.size() && !allowHoles) throw std::runtime_error("write leaves a hole in the cipher file");
     if (offset + data.size() > bytes.size()) bytes.resize(offset + data.size());
     std::copy(data.begin(), data.end(), bytes.begin() + static_cast<std::ptrdiff_t>(offset));
     maxSize = std::max<std::uint64_t>(maxSize, bytes.size());
@@ -80,6 +81,51 @@ TEST(CipherFileEditor, OutOfOrderWritesWaitThenLandInOrder) {
   EXPECT_EQ(readAll(*editor), plain);
   editor->finish();
   EXPECT_EQ(decryptBuffer(kPass, io.bytes), plain);
+}
+
+// The daemon's fast path: blocks encrypted in order under its lock and written by the caller afterwards, in any
+// order, while writes that arrived ahead are appended behind them.
+TEST(CipherFileEditor, EncryptAppendLeavesTheWriteToTheCaller) {
+  MemoryIo io;
+  io.allowHoles = true;
+  auto editor = CipherFileEditor::create(kPass, io);
+  const Bytes plain = test::patternBytes(40 * 4096 + 5, 8);
+  struct Deferred {
+    std::uint64_t offset;
+    Bytes bytes;
+  };
+  std::vector<Deferred> deferred;
+  std::vector<std::uint8_t> scratch;
+  auto piece = [&](std::size_t index) {
+    const std::size_t begin = index * 4096;
+    return ByteView(plain).subspan(begin, std::min<std::size_t>(4096, plain.size() - begin));
+  };
+  for (std::size_t i = 0; i <= 40; i++) {
+    if (i % 5 == 3) {
+      editor->write(4096 * (i + 1), piece(i + 1));  // arrives ahead of piece i and waits in memory
+      EXPECT_EQ(editor->pendingBytes(), piece(i + 1).size());
+    }
+    if (i % 5 == 4) continue;  // already written ahead
+    const std::optional<std::uint64_t> at = editor->encryptAppend(4096 * i, piece(i), scratch);
+    if (i == 40) {
+      EXPECT_FALSE(at) << "5 bytes are less than a block";
+      editor->write(4096 * i, piece(i));
+      break;
+    }
+    ASSERT_TRUE(at) << "piece " << i;
+    EXPECT_EQ(*at, offsets::cipherOffsetOfBlock(i * 4096 / offsets::kBlockSize));
+    EXPECT_EQ(editor->pendingBytes(), 0u) << "the waiting piece continues the data: drained";
+    deferred.push_back({*at, Bytes(scratch.begin(), scratch.begin() + 4096)});
+  }
+  // Not the end of the data, or a partial block held: the ordinary path.
+  EXPECT_FALSE(editor->encryptAppend(4096, piece(1), scratch));
+  EXPECT_FALSE(editor->encryptAppend(editor->size(), piece(0), scratch));
+  std::reverse(deferred.begin(), deferred.end());  // they land in any order
+  for (const Deferred& d : deferred) io.writeAt(d.offset, d.bytes);
+  EXPECT_EQ(readAll(*editor), plain);
+  editor->finish();
+  EXPECT_EQ(decryptBuffer(kPass, io.bytes), plain);
+  EXPECT_FALSE(editor->encryptAppend(editor->size(), piece(0), scratch)) << "finished: the next write unfinishes it";
 }
 
 TEST(CipherFileEditor, PendingOverflowFillsHolesWithZeros) {

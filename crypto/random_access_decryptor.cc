@@ -73,6 +73,7 @@ std::size_t RandomAccessDecryptor::read(const ReadAt& readAt, std::uint64_t plai
   if (plainOffset >= plainSize || out.empty()) return 0;
   const std::size_t length = static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), plainSize - plainOffset));
   const offsets::CipherSpan span = offsets::cipherSpanForPlain(plainOffset, length);
+  if (span.plainSkip == 0 && length >= offsets::kBlockSize) return readInPlace(readAt, span, out.first(length));
 
   // One read of the needed cipher blocks (plus the IV block); reused per thread to avoid allocating per call.
   thread_local std::vector<std::uint8_t> cipher;
@@ -109,6 +110,35 @@ std::size_t RandomAccessDecryptor::read(const ReadAt& readAt, std::uint64_t plai
   }
   Secret::wipe(edge.data(), edge.size());
   return length;
+}
+
+// A read that starts on a block boundary (every read of the kernel's page cache): the ciphertext goes straight into
+// the caller's buffer and is decrypted there, sparing a copy of the whole range through a buffer of our own.
+std::size_t RandomAccessDecryptor::readInPlace(const ReadAt& readAt, const offsets::CipherSpan& span,
+                                               MutableByteView out) const {
+  constexpr std::size_t kBlock = offsets::kBlockSize;
+  std::array<std::uint8_t, kBlock> iv{};
+  if (span.ivFromPreviousBlock) {
+    readAt(offsets::cipherOffsetOfBlock(span.firstBlock - 1), MutableByteView(iv.data(), kBlock));
+  } else {
+    std::memcpy(iv.data(), key_.iv.data(), kBlock);
+  }
+  const std::size_t whole = out.size() - out.size() % kBlock;
+  readAt(offsets::cipherOffsetOfBlock(span.firstBlock), out.first(whole));
+  // The IV of a partial last block is the last whole block's ciphertext, about to be overwritten.
+  std::array<std::uint8_t, kBlock> lastCipher{};
+  std::memcpy(lastCipher.data(), out.data() + whole - kBlock, kBlock);
+  EvpCipherCtx ctx = blockDecryptCtx(key_, iv.data());
+  decryptBlocks(ctx.get(), out.data(), whole, out.data());  // CBC decryption in place: OpenSSL allows in == out
+  if (whole < out.size()) {
+    std::array<std::uint8_t, kBlock> cipher{}, plain{};
+    readAt(offsets::cipherOffsetOfBlock(span.firstBlock + whole / kBlock), MutableByteView(cipher.data(), kBlock));
+    EvpCipherCtx last = blockDecryptCtx(key_, lastCipher.data());
+    decryptBlocks(last.get(), cipher.data(), kBlock, plain.data());
+    std::memcpy(out.data() + whole, plain.data(), out.size() - whole);
+    Secret::wipe(plain.data(), plain.size());
+  }
+  return out.size();
 }
 
 }  // namespace pgbr::crypto

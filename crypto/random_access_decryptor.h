@@ -36,6 +36,8 @@ class RandomAccessDecryptor {
                    std::uint64_t plainSize) const;
 
  private:
+  std::size_t readInPlace(const ReadAt& readAt, const offsets::CipherSpan& span, MutableByteView out) const;
+
   DerivedKey key_;
   std::uint64_t cipherSize_;
 };

@@ -69,6 +69,28 @@ TEST(RandomAccess, ExactBlockAlignedReads) {
   }
 }
 
+// Reads starting on a block boundary decrypt in the caller's buffer: every length, partial last blocks included.
+TEST(RandomAccess, BlockAlignedReadsDecryptInPlace) {
+  std::mt19937_64 rng(7);
+  for (std::size_t size : {16, 17, 31, 4096, 4097, 131072 + 9}) {
+    const Bytes plain = test::patternBytes(size, static_cast<std::uint32_t>(size + 1));
+    const Bytes cipher = encryptBuffer(kPass, plain);
+    RandomAccessDecryptor reader(kPass, cipher, cipher.size());
+    Bytes out;
+    for (int i = 0; i < 500; i++) {
+      const std::uint64_t offset = 16 * (rng() % (size / 16 + 1));
+      const std::size_t length = 16 + rng() % (size + 32);
+      out.assign(length, 0xee);
+      const std::size_t got = reader.read(readerOf(cipher), offset, out, size);
+      const std::size_t expected = offset >= size ? 0 : std::min<std::size_t>(length, size - offset);
+      ASSERT_EQ(got, expected) << "offset " << offset << " length " << length << " size " << size;
+      ASSERT_TRUE(std::equal(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(got),
+                             plain.begin() + static_cast<std::ptrdiff_t>(std::min<std::uint64_t>(offset, size))))
+          << "offset " << offset << " length " << length << " size " << size;
+    }
+  }
+}
+
 TEST(RandomAccess, MalformedFiles) {
   const Bytes cipher = encryptBuffer(kPass, test::patternBytes(100, 1));
   try {

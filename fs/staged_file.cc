@@ -141,7 +141,7 @@ void StagedFile::dropFailed(std::unique_lock<std::shared_mutex>& lock, const std
   } catch (const std::exception& removal) {
     log(LogLevel::Warn, std::string("unable to remove a staging file: ") + removal.what());
   }
-  written_.notify_all();
+  wakeWaiters(true);
   log(LogLevel::Error, "'" + path_ + "': " + failure_ + "; the changes are dropped, the previous version stays");
 }
 
@@ -200,18 +200,32 @@ void StagedFile::waitForEarlierWrites(std::unique_lock<std::shared_mutex>& lock,
   while (waitForOrder_ && editor_ && waiters_ < kMaxWaiters) {
     const std::optional<std::uint64_t> streaming = editor_->streamingOffset();
     if (!streaming || offset <= *streaming || offset - *streaming > kMaxGap) return;
+    std::condition_variable_any mine;
+    const auto entry = waiting_.emplace(offset, &mine);
     waiters_++;
-    const std::cv_status status = written_.wait_for(lock, kMaxWait);
+    const std::cv_status status = mine.wait_for(lock, kMaxWait);
     waiters_--;
+    waiting_.erase(entry);
     if (status == std::cv_status::timeout) {
       const std::optional<std::uint64_t> now = editor_ ? editor_->streamingOffset() : std::nullopt;
       if (now && offset > *now && ++waitTimeouts_ >= 3) {
         waitForOrder_ = false;
+        wakeWaiters(true);
         log(LogLevel::Debug, "'" + path_ + "': a write at " + std::to_string(offset) + " waited " +
                                  std::to_string(kMaxWait.count()) + " ms (the third time) for the data before it (encrypted up to " +
                                  std::to_string(*now) + "); writes ahead of the end are now held in memory");
       }
     }
+  }
+}
+
+// Called with the lock held after a change: wakes the waiting writes that may go on now (all: after anything but an
+// ordinary write, since they must re-check the file's state).
+void StagedFile::wakeWaiters(bool everyone) {
+  const std::optional<std::uint64_t> streaming = editor_ && !everyone ? editor_->streamingOffset() : std::nullopt;
+  for (const auto& [offset, waiter] : waiting_) {
+    if (streaming && offset > *streaming) break;
+    waiter->notify_one();
   }
 }
 
@@ -237,12 +251,12 @@ void StagedFile::write(std::uint64_t offset, ByteView data) {
       requireStaged();
     }
     change(lock, [&] { editor_->write(offset, data); });
-    written_.notify_all();
+    wakeWaiters(false);
     return;
   }
   inFlight_++;
   FdFileIo target(stageFd_.get(), path_);
-  written_.notify_all();
+  wakeWaiters(false);
   lock.unlock();
   std::exception_ptr error;
   try {
@@ -270,7 +284,7 @@ void StagedFile::truncate(std::uint64_t size) {
     stage(size == 0, nullptr);
   }
   change(lock, [&] { editor_->truncate(size); });
-  written_.notify_all();
+  wakeWaiters(true);
 }
 
 std::size_t StagedFile::read(std::uint64_t offset, MutableByteView out) {
@@ -320,7 +334,7 @@ void StagedFile::publish() {
     throw FsError::fromErrno(errno, "unable to publish '" + path_ + "'");
   // The content is in place; from here on the staging name is gone whatever happens.
   editor_.reset();
-  written_.notify_all();
+  wakeWaiters(true);
   stageFd_.reset();
   stageName_.clear();
   times_.reset();

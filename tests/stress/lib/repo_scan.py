@@ -273,9 +273,13 @@ class Scan:
                     dirs.remove("snapshot")  # the snapshot view (checked by integration.pgbrfs_snapshot)
                 listed += [os.path.normpath(os.path.relpath(os.path.join(root, n), self.args.mount)) for n in names]
             if sorted(listed) != files:
-                a, b = set(listed), set(files)
-                self.fail("mount", "listing differs: only in the mount %s, only in the backing dir %s" % (
-                    sorted(a - b)[:5], sorted(b - a)[:5]))
+                # Archiving and backups go on while the files are checked: a name counts as missing from the mount
+                # only if the backing dir held it before and after the walk, as extra only if it held it at neither.
+                a, before, after = set(listed), set(files), set(self.files())
+                extra, missing = a - before - after, (before & after) - a
+                if extra or missing:
+                    self.fail("mount", "listing differs: only in the mount %s, only in the backing dir %s" % (
+                        sorted(extra)[:5], sorted(missing)[:5]))
         except OSError as e:
             self.fail("mount", "listing the mount: %s" % e)
         names = []

@@ -63,6 +63,42 @@ struct timespec now() {
   return ts;
 }
 
+// Segment buffers are reused: a fresh 16 MiB segment costs 4,096 page faults and, grown by resize, a zero-fill —
+// together more than hashing and compressing the segment. Two spares cover a writer and a reader of the inbox.
+class SegmentBuffers {
+ public:
+  static SegmentBuffers& instance() {
+    static SegmentBuffers buffers;
+    return buffers;
+  }
+  Bytes take() {
+    {
+      std::lock_guard lock(mutex_);
+      if (!spare_.empty()) {
+        Bytes buffer = std::move(spare_.back());
+        spare_.pop_back();
+        return buffer;
+      }
+    }
+    Bytes buffer;
+    buffer.reserve(kSegmentCapacity);
+    return buffer;
+  }
+  void give(Bytes&& buffer) {
+    if (buffer.capacity() < kSegmentCapacity || buffer.capacity() > 4 * kSegmentCapacity) return;
+    buffer.clear();
+    std::lock_guard lock(mutex_);
+    if (spare_.size() < 2) spare_.push_back(std::move(buffer));
+  }
+
+ private:
+  // The most the inbox takes, reserved (address space only: pages are touched as written) so that the buffer never
+  // moves while a WalStream's threads read it.
+  static constexpr std::size_t kSegmentCapacity = kMaxWalFileSize;
+  std::mutex mutex_;
+  std::vector<Bytes> spare_;
+};
+
 }  // namespace
 
 std::optional<WalPath> parseWalPath(const std::string& path) {
@@ -109,6 +145,17 @@ struct WalArchiveView::Pending {
     version++;
     mtime = now();
   }
+  // Empties the content and starts hashing and compressing what comes next, in a buffer that never moves.
+  void restartStream(std::unique_ptr<WalStream> next) {
+    stream.reset();  // waits for its threads, which read `data`
+    if (data.capacity() < kMaxWalFileSize) data = SegmentBuffers::instance().take();
+    data.clear();
+    stream = std::move(next);
+  }
+  ~Pending() {
+    stream.reset();
+    SegmentBuffers::instance().give(std::move(data));
+  }
 };
 
 class WalArchiveView::InboxFile final : public ViewFile {
@@ -139,9 +186,15 @@ class WalArchiveView::InboxFile final : public ViewFile {
                                std::to_string(kMaxWalFileSize >> 20) + " MiB); archive it with pgbr archive-push");
     std::lock_guard lock(pending_->mutex);
     Bytes& content = pending_->data;
-    if (content.capacity() == 0) content.reserve(16u << 20);  // a whole segment without reallocation
-    if (offset + data.size() > content.size()) content.resize(offset + data.size());
-    std::memcpy(content.data() + offset, data.data(), data.size());
+    if (content.capacity() == 0) content = SegmentBuffers::instance().take();  // a whole segment, no reallocation
+    // The stream's threads read what it was fed: changing that part ends the stream (close() then does it all).
+    if (pending_->stream && offset < pending_->stream->fed()) pending_->stream.reset();
+    if (offset == content.size()) {
+      content.insert(content.end(), data.begin(), data.end());  // the usual append: no zero-fill first
+    } else {
+      if (offset + data.size() > content.size()) content.resize(offset + data.size());
+      std::memcpy(content.data() + offset, data.data(), data.size());
+    }
     pending_->changed();
     if (pending_->stream) pending_->stream->written(content, offset, data.size());
   }
@@ -149,9 +202,13 @@ class WalArchiveView::InboxFile final : public ViewFile {
   void truncate(std::uint64_t size) override {
     if (size > kMaxWalFileSize) throw FsError(EFBIG, "'" + pending_->path + "' would exceed the WAL inbox limit");
     std::lock_guard lock(pending_->mutex);
-    pending_->data.resize(size);
+    if (size == 0) {
+      pending_->restartStream(view_.newStream());
+    } else {
+      pending_->stream.reset();
+      pending_->data.resize(size);
+    }
     pending_->changed();
-    pending_->stream = size == 0 ? view_.newStream() : nullptr;
   }
 
   // Archives what was written since the last close; a close with nothing new returns at once (or repeats the
@@ -319,9 +376,8 @@ std::unique_ptr<ViewFile> WalArchiveView::open(const std::string& path, int flag
   }
   if ((flags & O_TRUNC) != 0) {
     std::lock_guard lock(pending->mutex);
-    pending->data.clear();
+    pending->restartStream(newStream());
     pending->changed();
-    pending->stream = newStream();
   }
   return std::make_unique<InboxFile>(*this, std::move(pending), true);
 }
@@ -332,9 +388,8 @@ std::unique_ptr<ViewFile> WalArchiveView::create(const std::string& path, mode_t
   if ((flags & O_EXCL) != 0 && (pending || archived(wal))) throw FsError(EEXIST, "'" + path + "' exists");
   if (!pending) pending = makePending(path, wal, mode, caller);
   std::lock_guard lock(pending->mutex);
-  pending->data.clear();
+  pending->restartStream(newStream());
   pending->changed();  // a created file is archived at close even when nothing was written
-  pending->stream = newStream();
   return std::make_unique<InboxFile>(*this, std::move(pending), true);
 }
 
@@ -354,7 +409,7 @@ void WalArchiveView::archive(Pending& pending) {
     push.compressType = options_.compressType;
     push.compressLevel = options_.compressLevel;
     std::optional<backup::PreparedWal> prepared;
-    if (pending.stream) prepared = pending.stream->finish(pending.data.size());
+    if (pending.stream) prepared = pending.stream->finish(pending.data);
     pending.stream.reset();
     const backup::ArchivePushResult result = backup::archivePushBytes(
         storage, pending.wal.stanza, *info, pending.wal.name, pending.data, push, prepared ? &*prepared : nullptr);

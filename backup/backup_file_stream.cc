@@ -101,7 +101,8 @@ BackupFileReader::BackupFileReader(const PosixStorage& repo, StoredBackupFile fi
         "unable to open repository file " + describeRepoFile() + " holding '" + file_.name + "'", errno);
   ::posix_fadvise(fd_.get(), static_cast<off_t>(file_.offset), static_cast<off_t>(file_.length.value_or(0)),
                   POSIX_FADV_SEQUENTIAL);
-  window_.resize(static_cast<std::size_t>(std::min<std::uint64_t>(kWindow, file_.size)));
+  windowSize_ = static_cast<std::size_t>(std::min<std::uint64_t>(kWindow, file_.size));
+  window_.reset(new std::uint8_t[std::max<std::size_t>(windowSize_, 1)]);
 }
 
 BackupFileReader::~BackupFileReader() = default;
@@ -139,18 +140,18 @@ void BackupFileReader::restart() {
 // keeping half a window behind its end for reads that arrive out of order). Returns the bytes added; 0 at the end.
 std::size_t BackupFileReader::decodeMore(std::uint64_t keepFrom) {
   if (decoder_->ended) return 0;
-  if (windowLength_ == window_.size()) {
+  if (windowLength_ == windowSize_) {
     const std::uint64_t end = windowStart_ + windowLength_;
-    const std::uint64_t keep = std::max(windowStart_, std::min(keepFrom, end - window_.size() / 2));
+    const std::uint64_t keep = std::max(windowStart_, std::min(keepFrom, end - windowSize_ / 2));
     const std::size_t drop = static_cast<std::size_t>(keep - windowStart_);
     if (drop == 0) return 0;
-    std::memmove(window_.data(), window_.data() + drop, windowLength_ - drop);
+    std::memmove(window_.get(), window_.get() + drop, windowLength_ - drop);
     windowStart_ += drop;
     windowLength_ -= drop;
   }
   std::size_t n = 0;
   try {
-    n = decoder_->pipeline.read(MutableByteView(window_.data() + windowLength_, window_.size() - windowLength_));
+    n = decoder_->pipeline.read(MutableByteView(window_.get() + windowLength_, windowSize_ - windowLength_));
   } catch (const std::exception& e) {
     fail("unable to read '" + file_.name + "' from repository file " + describeRepoFile() + ": " + e.what());
   }
@@ -183,7 +184,7 @@ std::size_t BackupFileReader::read(std::uint64_t offset, MutableByteView out) {
     throw FormatError(*failure_, "the repository file is corrupt; run pgbackrest verify, or restore another backup set");
   if (offset >= file_.size || out.empty()) return 0;
   const std::size_t want = static_cast<std::size_t>(
-      std::min<std::uint64_t>({out.size(), file_.size - offset, window_.size()}));
+      std::min<std::uint64_t>({out.size(), file_.size - offset, windowSize_}));
   if (!decoder_ || offset < windowStart_) restart();
   while (windowStart_ + windowLength_ < offset + want)
     if (decodeMore(offset) == 0) break;
@@ -191,7 +192,7 @@ std::size_t BackupFileReader::read(std::uint64_t offset, MutableByteView out) {
   // Reaching the end (or a stream that ended early) settles whether the file is what the manifest says.
   if ((end >= file_.size || decoder_->ended) && !decoder_->verified) finishAndVerify();
   const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(want, end - offset));
-  std::memcpy(out.data(), window_.data() + (offset - windowStart_), n);
+  std::memcpy(out.data(), window_.get() + (offset - windowStart_), n);
   return n;
 }
 

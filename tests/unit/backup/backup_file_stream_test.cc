@@ -174,6 +174,26 @@ TEST_F(BackupFileStreamTest, OutOfOrderReadsStayInTheWindowAndBackwardReadsResta
   EXPECT_EQ(reader.restarts(), 2u);
 }
 
+// Found with cp -a of a snapshot: with 1 MiB of read-ahead on several FUSE threads, reads arrive up to ~4.5 MiB behind
+// the newest one. A 4 MiB window restarted the decoding of large files from their start again and again.
+TEST_F(BackupFileStreamTest, ReadAheadSeveralMegabytesOutOfOrderNeverRestarts) {
+  const Bytes plain = test::patternBytes(3 * BackupFileReader::kWindow / 2 + 4321, 5);
+  BackupFileReader reader(repo_, put("bigger", plain, CompressType::Gz, aes()), aes());
+  constexpr std::size_t kChunk = 128 * 1024, kGroup = 36;  // 4.5 MiB read newest first
+  std::vector<std::size_t> offsets;
+  for (std::size_t offset = 0; offset < plain.size(); offset += kChunk) offsets.push_back(offset);
+  for (std::size_t i = 0; i < offsets.size(); i += kGroup)
+    std::reverse(offsets.begin() + static_cast<std::ptrdiff_t>(i),
+                 offsets.begin() + static_cast<std::ptrdiff_t>(std::min(offsets.size(), i + kGroup)));
+  Bytes out(plain.size());
+  for (const std::size_t offset : offsets) {
+    const std::size_t want = std::min(kChunk, plain.size() - offset);
+    ASSERT_EQ(reader.read(offset, MutableByteView(out).subspan(offset, want)), want) << offset;
+  }
+  EXPECT_EQ(out, plain);
+  EXPECT_EQ(reader.restarts(), 1u);
+}
+
 TEST_F(BackupFileStreamTest, CorruptCiphertextFailsAtTheEndNamingBothFiles) {
   const Bytes plain = test::patternBytes(200000, 4);
   const StoredBackupFile file = put("base/1/16384", plain, CompressType::None, aes());

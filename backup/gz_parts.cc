@@ -78,7 +78,7 @@ Bytes deflatePart(ByteView dictionary, ByteView input, int isalLevel) {
   return Bytes(out.get(), out.get() + used);
 }
 
-// Threads that deflate parts, one per core, started on first use and kept for the life of the process.
+// Threads that deflate parts, one per core (2 to 4), started on first use and kept for the life of the process.
 class PartPool {
  public:
   static PartPool& instance() {
@@ -95,7 +95,9 @@ class PartPool {
 
  private:
   PartPool() {
-    for (unsigned i = 0; i < std::max(2u, std::thread::hardware_concurrency()); ++i) std::thread([this] { work(); }).detach();
+    // Four are enough to keep up with a segment arriving through FUSE; each keeps ~2.5 MiB of buffers.
+    const unsigned threads = std::clamp(std::thread::hardware_concurrency(), 2u, 4u);
+    for (unsigned i = 0; i < threads; ++i) std::thread([this] { work(); }).detach();
   }
   void work() {
     for (;;) {

@@ -32,6 +32,22 @@ TEST(RandomAccess, PlainSizeForEverySmallSize) {
   }
 }
 
+// Reads [offset, offset + length) and checks it against the plaintext (a short or empty read past the end).
+::testing::AssertionResult readsPlain(const RandomAccessDecryptor& reader, const Bytes& cipher, const Bytes& plain,
+                                      std::uint64_t offset, std::size_t length) {
+  Bytes out(length, 0xee);
+  const std::size_t got = reader.read(readerOf(cipher), offset, out, plain.size());
+  const std::size_t expected = offset >= plain.size() ? 0 : std::min<std::size_t>(length, plain.size() - offset);
+  const auto where = "offset " + std::to_string(offset) + " length " + std::to_string(length) + " size " +
+                     std::to_string(plain.size());
+  if (got != expected)
+    return ::testing::AssertionFailure() << "read " << got << " bytes, expected " << expected << ": " << where;
+  if (!std::equal(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(got),
+                  plain.begin() + static_cast<std::ptrdiff_t>(std::min<std::uint64_t>(offset, plain.size()))))
+    return ::testing::AssertionFailure() << "wrong bytes: " << where;
+  return ::testing::AssertionSuccess();
+}
+
 TEST(RandomAccess, TenThousandRandomRangesEqualFullDecryption) {
   std::mt19937_64 rng(20261128);
   int ranges = 0;
@@ -42,17 +58,10 @@ TEST(RandomAccess, TenThousandRandomRangesEqualFullDecryption) {
     RandomAccessDecryptor reader(kPass, cipher, cipher.size());
     const std::uint64_t plainSize = reader.plainSize(readerOf(cipher));
     ASSERT_EQ(plainSize, size);
-    Bytes out;
     for (int i = 0; i < 1200; i++, ranges++) {
       const std::uint64_t offset = rng() % (size + 20);  // sometimes past the end
       const std::size_t length = 1 + rng() % std::min<std::size_t>(size + 40, 200000);
-      out.assign(length, 0xee);
-      const std::size_t got = reader.read(readerOf(cipher), offset, out, plainSize);
-      const std::size_t expected = offset >= size ? 0 : std::min<std::size_t>(length, size - offset);
-      ASSERT_EQ(got, expected) << "offset " << offset << " length " << length << " size " << size;
-      ASSERT_TRUE(std::equal(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(got),
-                             plain.begin() + static_cast<std::ptrdiff_t>(std::min<std::uint64_t>(offset, size))))
-          << "offset " << offset << " length " << length << " size " << size;
+      ASSERT_TRUE(readsPlain(reader, cipher, plain, offset, length));
     }
   }
   EXPECT_GE(ranges, 10000);
@@ -76,17 +85,10 @@ TEST(RandomAccess, BlockAlignedReadsDecryptInPlace) {
     const Bytes plain = test::patternBytes(size, static_cast<std::uint32_t>(size + 1));
     const Bytes cipher = encryptBuffer(kPass, plain);
     RandomAccessDecryptor reader(kPass, cipher, cipher.size());
-    Bytes out;
     for (int i = 0; i < 500; i++) {
       const std::uint64_t offset = 16 * (rng() % (size / 16 + 1));
       const std::size_t length = 16 + rng() % (size + 32);
-      out.assign(length, 0xee);
-      const std::size_t got = reader.read(readerOf(cipher), offset, out, size);
-      const std::size_t expected = offset >= size ? 0 : std::min<std::size_t>(length, size - offset);
-      ASSERT_EQ(got, expected) << "offset " << offset << " length " << length << " size " << size;
-      ASSERT_TRUE(std::equal(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(got),
-                             plain.begin() + static_cast<std::ptrdiff_t>(std::min<std::uint64_t>(offset, size))))
-          << "offset " << offset << " length " << length << " size " << size;
+      ASSERT_TRUE(readsPlain(reader, cipher, plain, offset, length));
     }
   }
 }
